@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# dxg developer entry points:
+#   make run      build what is missing, boot a guest with simulated adapters
+#   make check    cargo tests, module build, guest tests; ends "N passed, N failed"
+#   make check T=pattern   only the matching tests (glob or substring, comma list)
+# Other targets: deps kernel rootfs module tools payload clean distclean.
+#
+# When invoked by the kernel build (M=), only Kbuild is used.
+ifneq ($(KERNELRELEASE),)
+include $(src)/Kbuild
+else
+
+SHELL      := /bin/bash
+CACHE      ?= $(HOME)/.cache/dxg
+OUT        := $(CURDIR)/out
+BINDGEN    ?= $(HOME)/.cargo/bin/bindgen
+KFLAGS     := LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN=$(BINDGEN)
+CARGO      ?= cargo
+T          ?=
+export DXG_CACHE := $(CACHE)
+
+# Paths of the cached kernel build and root filesystem, written by the
+# scripts (which only rebuild when their inputs changed).
+# (shell-level, so a recipe sees what an earlier line of it just wrote)
+KDIR        = $$(cat $(OUT)/kernel.path)
+ROOTFS      = $$(cat $(OUT)/rootfs.path)
+
+.PHONY: all deps kernel rootfs module tools payload check check-host check-guest \
+	run clean distclean FORCE
+
+all: module tools
+
+deps:
+	@scripts/deps.sh
+
+$(OUT):
+	@mkdir -p $@
+
+kernel: deps | $(OUT)
+	@scripts/kernel.sh >$(OUT)/kernel.path.new && mv $(OUT)/kernel.path.new $(OUT)/kernel.path
+	@echo "kernel: $(KDIR) ($$(sed -n 's/^version=//p' $(KDIR)/dxg-kernel.info))"
+
+rootfs: deps | $(OUT)
+	@scripts/rootfs.sh >$(OUT)/rootfs.path.new && mv $(OUT)/rootfs.path.new $(OUT)/rootfs.path
+
+# The module must build without a single warning.
+module: kernel
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KFLAGS) modules 2>&1 | tee $(OUT)/module.log
+	@if grep -qiE "warning|error" $(OUT)/module.log; then \
+		echo "module: the build printed warnings (see out/module.log)"; exit 1; fi
+	@echo "module: dxg.ko ($$(modinfo -F vermagic dxg.ko))"
+
+tools: deps
+	@$(CARGO) build -q --release --workspace --bins
+
+# Everything a guest run needs, in one folder exported read-only to it.
+payload: module tools rootfs
+	@rm -rf $(OUT)/payload && mkdir -p $(OUT)/payload/bin $(OUT)/payload/tests
+	@cp dxg.ko VERSION $(OUT)/payload/
+	@cp -r tests/harness $(OUT)/payload/harness
+	@cp tests/guest/*.sh tests/harness/selftest/*.sh $(OUT)/payload/tests/
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR)/tests/harness/selftest/splat $(KFLAGS) modules
+	@cp tests/harness/selftest/splat/dxg_splat.ko $(OUT)/payload/
+	@find target/release -maxdepth 1 -type f -executable -exec cp {} $(OUT)/payload/bin/ \;
+	@$(MAKE) -s -C $(KDIR) $(KFLAGS) INSTALL_MOD_PATH=$(OUT)/payload/mi modules_install >/dev/null
+	@mv $(OUT)/payload/mi/lib/modules $(OUT)/payload/modules && rm -rf $(OUT)/payload/mi
+
+HARNESS_ARGS = --kernel $(KDIR)/arch/x86/boot/bzImage --rootfs $(ROOTFS) \
+	--payload $(OUT)/payload
+HARNESS = tests/harness/dxgtest.py $(HARNESS_ARGS)
+
+# make check: every stage runs; each adds PASS/FAIL/SKIP lines to
+# out/check/summary, and the last line printed counts them.
+SUMMARY = $(OUT)/check/summary
+check:
+	@rm -rf $(OUT)/check && mkdir -p $(OUT)/check && : >$(SUMMARY)
+	@$(MAKE) -s check-host || true
+	@if $(MAKE) -s payload >$(OUT)/check/build.log 2>&1; then \
+		echo "PASS build (kernel, dxg.ko without warnings, tools, rootfs)" | tee -a $(SUMMARY); \
+		$(MAKE) -s check-guest || true; \
+	else \
+		tail -n 30 $(OUT)/check/build.log; \
+		echo "FAIL build: see out/check/build.log; guest tests not run" | tee -a $(SUMMARY); \
+	fi
+	@tests/harness/summary.sh $(SUMMARY)
+
+check-host: deps | $(OUT)
+	@mkdir -p $(OUT)/check && touch $(SUMMARY)
+	@tests/harness/host-checks.sh $(SUMMARY) "$(T)"
+
+check-guest:
+	@mkdir -p $(OUT)/check && touch $(SUMMARY)
+	@$(HARNESS) --out $(OUT)/check --filter "$(T)" --summary-file $(SUMMARY)
+	@if [ -z "$(T)" ] || [[ harness-selftest == *$(T)* ]]; then \
+		tests/harness/selftest.sh $(SUMMARY) $(HARNESS_ARGS); fi
+
+run: payload
+	@$(HARNESS) --out $(OUT) --run --qemu-extra "-device pci-testdev -device pci-testdev"
+
+clean:
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KFLAGS) clean 2>/dev/null || true
+	rm -rf $(OUT) target
+
+# Also drop the cached kernel, sources and root filesystems.
+distclean: clean
+	rm -rf $(CACHE)
+
+endif

@@ -1,0 +1,6 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Input of dxg's own bindgen run (Kbuild): kernel APIs the `kernel` crate
+ * does not bind yet, and the module's C helpers.
+ */
+#include "dxg_helpers.h"
