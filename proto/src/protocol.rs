@@ -54,12 +54,16 @@ pub mod header;
 pub mod host;
 #[path = "protocol/misc.rs"]
 pub mod misc;
+#[path = "protocol/privdata.rs"]
+pub mod privdata;
 #[path = "protocol/reply.rs"]
 pub mod reply;
 #[path = "protocol/request.rs"]
 pub mod request;
 #[path = "protocol/residency.rs"]
 pub mod residency;
+#[path = "protocol/samples.rs"]
+pub mod samples;
 #[path = "protocol/status.rs"]
 pub mod status;
 #[path = "protocol/submit.rs"]
@@ -72,6 +76,10 @@ pub mod syncmsg;
 pub mod validate;
 #[path = "protocol/vmbus.rs"]
 pub mod vmbus;
+
+#[cfg(test)]
+#[path = "protocol/tests.rs"]
+mod tests;
 
 // The most used items at the root. The kernel includes this module
 // privately and uses only some of them, hence the allows.

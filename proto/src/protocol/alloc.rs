@@ -14,6 +14,7 @@ use super::consts::MAX_CREATE_ALLOCATIONS;
 use super::error::{ProtoError, ProtoResult};
 use super::handle::Handle;
 use super::header::{CommandHeader, Framing};
+use super::privdata::{total_priv_size, PrivIter, PrivSized};
 use super::validate::check_capacity;
 
 /// CREATEALLOCATION flag bit 0: create a resource.
@@ -86,52 +87,9 @@ pub struct AllocInfo {
 }
 const _: () = assert!(core::mem::size_of::<AllocInfo>() == 12);
 
-/// Something that carries a `priv_drv_data_size`.
-pub trait PrivSized {
-    /// The private-data size in bytes.
-    fn priv_size(&self) -> u32;
-}
-
 impl PrivSized for AllocInfo {
     fn priv_size(&self) -> u32 {
         self.priv_drv_data_size.get()
-    }
-}
-
-/// Sum of the private-data sizes of `items`, overflow checked.
-pub fn total_priv_size<T: PrivSized>(items: &[T]) -> ProtoResult<usize> {
-    items.iter().try_fold(0usize, |acc, i| {
-        acc.checked_add(usize_from(i.priv_size())?)
-            .ok_or(ProtoError::Overflow)
-    })
-}
-
-/// Pairs each item with its slice of concatenated private data.
-#[derive(Clone, Debug)]
-pub struct PrivIter<'a, T> {
-    items: core::slice::Iter<'a, T>,
-    data: &'a [u8],
-}
-
-impl<'a, T> PrivIter<'a, T> {
-    /// Iterates over `items` and consecutive slices of `data`.
-    pub fn new(items: &'a [T], data: &'a [u8]) -> Self {
-        PrivIter {
-            items: items.iter(),
-            data,
-        }
-    }
-}
-
-impl<'a, T: PrivSized> Iterator for PrivIter<'a, T> {
-    type Item = (&'a T, &'a [u8]);
-
-    fn next(&mut self) -> Option<Self::Item> {
-        let item = self.items.next()?;
-        let n = usize::try_from(item.priv_size()).ok()?;
-        let (a, b) = self.data.split_at_checked(n)?;
-        self.data = b;
-        Some((item, a))
     }
 }
 

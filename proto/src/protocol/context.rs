@@ -151,15 +151,18 @@ impl<'a> CreateContextMsg<'a> {
     }
 
     /// Decodes and validates the echoed reply to a request that carried
-    /// `sent_size` bytes of private data: same command, same private-data
-    /// size, non-zero context. Returns the context and the (possibly
-    /// rewritten) private data.
+    /// `sent_size` bytes of private data: same private-data size, non-zero
+    /// context. The echoed header is not checked (whether the host preserves
+    /// it is unverified). Returns the context and the (possibly rewritten)
+    /// private data.
     pub fn decode_reply(payload: &'a [u8], sent_size: u32) -> ProtoResult<(Handle, &'a [u8])> {
-        let m = CreateContextMsg::decode(payload)?;
-        if m.cmd.priv_drv_data_size.get() != sent_size {
+        let mut r = Reader::new(payload);
+        let fixed = r.take::<CreateContextVirtual>()?;
+        if fixed.priv_drv_data_size.get() != sent_size {
             return Err(ProtoError::BadLength);
         }
-        Ok((m.cmd.context.non_null()?, m.priv_data))
+        let priv_data = r.take_bytes(usize_from(sent_size)?)?;
+        Ok((fixed.context.non_null()?, priv_data))
     }
 }
 

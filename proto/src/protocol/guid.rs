@@ -105,7 +105,9 @@ impl Guid {
         let mut out = [0u8; 16];
         let mut pair = 0usize;
         let mut high: Option<u8> = None;
-        for (pos, &c) in t.iter().enumerate() {
+        // A bounded range instead of `enumerate()`, whose counter carries an
+        // overflow check (a panic path) in kernel builds.
+        for (pos, &c) in (0..GUID_STR_LEN).zip(t.iter()) {
             if matches!(pos, 8 | 13 | 18 | 23) {
                 if c != b'-' {
                     return Err(ProtoError::BadValue);
@@ -133,7 +135,7 @@ impl Guid {
     /// string slice; does not allocate.
     pub fn format<'a>(&self, out: &'a mut [u8; GUID_STR_LEN]) -> &'a str {
         let mut pos = 0usize;
-        for (pair, &idx) in TEXT_ORDER.iter().enumerate() {
+        for (pair, &idx) in (0..TEXT_ORDER.len()).zip(TEXT_ORDER.iter()) {
             if matches!(pair, 4 | 6 | 8 | 10) {
                 if let Some(slot) = out.get_mut(pos) {
                     *slot = b'-';
