@@ -16,7 +16,7 @@ SUITE=trixie
 # mesa-utils-bin + libegl-mesa0: EGL device enumeration; pciutils: lspci;
 # busybox: timeout and friends; procps: ps/pkill.
 PKGS=kmod,libdrm-tests,libdrm2,mesa-utils-bin,libegl1,libegl-mesa0,pciutils,busybox,procps
-RECIPE=1
+RECIPE=2
 key=$(echo "$SUITE $PKGS $RECIPE" | sha256sum | cut -c1-12)
 root="$CACHE/rootfs/$SUITE-$key"
 log() { echo "rootfs: $*" >&2; }
@@ -33,6 +33,18 @@ debootstrap --variant=minbase --include="$PKGS" "$SUITE" "$root.tmp" "$mirror" \
 	{ log "debootstrap failed, see $CACHE/rootfs/$SUITE-$key.log"; exit 1; }
 # Mount points the harness uses on a read-only root.
 mkdir -p "$root.tmp/dxg/payload" "$root.tmp/dxg/results" "$root.tmp/usr/lib/modules"
+# The kernel's init= must be on the root: a fixed bootstrap that mounts
+# the payload share and hands over to the harness's init there.
+cat >"$root.tmp/dxg/init" <<'INIT'
+#!/bin/sh
+# dxg test guest bootstrap (scripts/rootfs.sh): the real init is in the payload.
+/bin/mount -t 9p -o trans=virtio,version=9p2000.L,ro dxgpayload /dxg/payload &&
+	exec /bin/sh /dxg/payload/harness/init.sh
+echo "dxg bootstrap: cannot mount the payload share"
+echo o >/proc/sysrq-trigger
+while :; do :; done
+INIT
+chmod 755 "$root.tmp/dxg/init"
 # Drop the package caches: the image is only ever read.
 rm -rf "$root.tmp/var/cache/apt/archives/"*.deb
 chroot "$root.tmp" dpkg-query -W -f '${Package} ${Version}\n' >"$root.tmp/dxg/packages"

@@ -10,8 +10,8 @@ modprobe vgem || fail "modprobe vgem"
 node=""
 for r in /sys/class/drm/renderD*; do
 	[ -e "$r" ] || continue
-	drv=$(basename "$(readlink -f "$r/device/driver")")
-	[ "$drv" = vgem ] && node=/dev/dri/$(basename "$r")
+	# vgem's DRM device is parented on the faux device called vgem.
+	[ "$(basename "$(readlink -f "$r/device")")" = vgem ] && node=/dev/dri/$(basename "$r")
 done
 [ -n "$node" ] || fail "no render node belongs to vgem"
 out=$(drm-version "$node") || fail "drm-version $node: $out"

@@ -104,9 +104,9 @@ def read(path):
 
 def qemu_cmd(a, results, extra, mode):
     append = ("console=ttyS0 root=/dev/root rootfstype=9p "
-              "rootflags=trans=virtio,version=9p2000.L ro init=/dxg/payload/harness/init.sh "
+              "rootflags=trans=virtio,version=9p2000.L,cache=loose,msize=262144 ro init=/dxg/init "
               f"panic=-1 loglevel=5 dxg.mode={mode}")
-    return (["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max", "-m", "2G",
+    return (["qemu-system-x86_64", "-accel", "tcg", "-cpu", "max,la57=off", "-m", "2G",
              "-smp", "2", "-nographic", "-no-reboot", "-vga", "none", "-nic", "none",
              "-kernel", a.kernel,
              "-fsdev", f"local,id=root,path={a.rootfs},security_model=none,readonly=on,multidevs=remap",

@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 #
-# PID 1 of the dxg test guest. The root (9p, the cached Debian image) is
+# PID 1 of the dxg test guest (started by the rootfs's /dxg/init, which
+# has mounted the payload share). The root (9p, the cached Debian image) is
 # read-only; writable state lives in tmpfs. Two more 9p shares come from the
 # host: the payload (dxg.ko, kernel modules, test programs; read-only) and
 # the results folder of this run (read-write), where the runner writes one
@@ -14,7 +15,6 @@ mount -t tmpfs tmp /tmp
 mount -t tmpfs run /run
 mount -t tmpfs varlog /var/log
 mount -t debugfs debugfs /sys/kernel/debug
-mount -t 9p -o trans=virtio,version=9p2000.L,ro dxgpayload /dxg/payload
 mount -t 9p -o trans=virtio,version=9p2000.L,rw dxgresults /dxg/results
 mount --bind /dxg/payload/modules /usr/lib/modules
 echo "DXG-INIT uptime=$(cut -d' ' -f1 /proc/uptime)"
