@@ -19,7 +19,7 @@ export DXG_PAYLOAD=$P DXG_TESTS=$P/tests PATH=$P/bin:$PATH
 # Catch hung tasks well inside the per-test timeouts.
 echo 20 >/proc/sys/kernel/hung_task_timeout_secs 2>/dev/null
 # Boot-time objects are not the tests' business: scan once and forget them.
-if [ -w $KML ]; then echo scan >$KML; echo clear >$KML; fi
+if [ -w $KML ]; then echo scan >$KML; echo scan >$KML; echo clear >$KML; fi
 dmesg -c >$R/boot.dmesg
 
 run_one() {
@@ -29,6 +29,9 @@ run_one() {
 	rc=$?
 	: >"$R/$name.kmemleak"
 	if [ -w $KML ]; then
+		# kmemleak reports an object only when two scans in a row
+		# found it unreferenced with unchanged contents.
+		echo scan >$KML
 		echo scan >$KML
 		cat $KML >"$R/$name.kmemleak"
 		echo clear >$KML
@@ -58,6 +61,7 @@ done <$R/plan
 # everything settled catches what the per-test scans were too early for.
 if [ -w $KML ]; then
 	sleep 6
+	echo scan >$KML
 	echo scan >$KML
 	cat $KML >"$R/final.kmemleak"
 fi

@@ -13,15 +13,22 @@ module_param(warn, bool, 0444);
 MODULE_PARM_DESC(warn, "WARN_ON in init");
 static bool leak;
 module_param(leak, bool, 0444);
-MODULE_PARM_DESC(leak, "leak a kmalloc'ed buffer in init");
+MODULE_PARM_DESC(leak, "leak kmalloc'ed buffers in init");
 
 static int __init dxg_splat_init(void)
 {
 	WARN_ON(warn);
 	if (leak) {
-		void *p = kmalloc(128, GFP_KERNEL);
+		int i;
 
-		pr_info("dxg_splat: leaking %p\n", p);
+		/*
+		 * Several objects: the last pointer may survive in a stale
+		 * stack slot that kmemleak scans, the others cannot.
+		 */
+		for (i = 0; i < 16; i++)
+			if (!kzalloc(128, GFP_KERNEL))
+				return -ENOMEM;
+		pr_info("dxg_splat: leaked 16 objects\n");
 	}
 	return 0;
 }
