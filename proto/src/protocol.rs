@@ -15,6 +15,9 @@
 //!    [`adapter`], [`device`], [`context`], [`alloc`], [`gpuva`],
 //!    [`residency`], [`sync`], [`submit`], [`misc`], and host-to-guest
 //!    messages in [`host`]. [`request`] decodes any guest-to-host message.
+//! 4. Conventions of the software host (`tests/dxg-host`), not part of the
+//!    Hyper-V protocol: its command-buffer format ([`cmdbuf`]) and its
+//!    private-data and query conventions ([`model`]).
 //!
 //! Rules for this code: no `crate::` paths (the kernel includes it as a
 //! submodule), only `core`, `zerocopy` and `zerocopy_derive`, no `unsafe`,
@@ -26,6 +29,8 @@ pub mod adapter;
 pub mod alloc;
 #[path = "protocol/backing.rs"]
 pub mod backing;
+#[path = "protocol/cmdbuf.rs"]
+pub mod cmdbuf;
 #[path = "protocol/codec.rs"]
 pub mod codec;
 #[path = "protocol/command.rs"]
@@ -54,6 +59,8 @@ pub mod header;
 pub mod host;
 #[path = "protocol/misc.rs"]
 pub mod misc;
+#[path = "protocol/model.rs"]
+pub mod model;
 #[path = "protocol/privdata.rs"]
 pub mod privdata;
 #[path = "protocol/reply.rs"]
