@@ -4,23 +4,39 @@
 //!
 //! On Hyper-V every virtual GPU is a PCI function, 1414:008E (render) or
 //! 1414:008A (compute only), paired with a per-vGPU VMBus channel by the
-//! channel instance GUID the host writes into the function's config space
+//! channel instance GUID the host writes into the function's config-space
 //! mailbox. The function is the adapter's bus device: its DRM device is
 //! parented on it, so libdrm lists the adapter as a PCI device and PCI
 //! unbind is the hot-unplug path.
 //!
+//! Probe negotiates the interface version through the mailbox, then looks
+//! for the VM-level channel and the vGPU channel in the channel
+//! [`directory`](crate::vmbus::directory). Until both are bound it returns
+//! `-EPROBE_DEFER`; binding a channel device retries deferred probes, so
+//! either arrival order works.
+//!
 //! In QEMU a `pci-testdev` (1b36:0005) stands in for the function. It is
 //! matched only when the `standin` module parameter adds its id as a dynamic
 //! id, never from the static table (udev would autoload dxg for every test
-//! device otherwise).
+//! device otherwise). Its mailbox is plain memory: the guest's capability
+//! write at 0xD4 overwrites the vGPU LUID there, so on the stand-in the
+//! vGPU LUID is taken from the channel offer instead (the one difference
+//! from Hyper-V, see Documentation/dxg.rst).
 
-use kernel::{device::Core, io::Io, pci, prelude::*};
+use kernel::{device::Core, io::Io, pci, prelude::*, sync::Arc};
 
-/// Config-space mailbox of the vGPU function (dxgkrnl-protocol.md §2.3).
+use crate::adapter::Adapter;
+use crate::proto::{
+    consts::{negotiate_version, GUEST_CAP_WSL2, VERSION, VERSION_EXT_HEADER},
+    Guid, Luid,
+};
+use crate::vmbus::directory::{self, Entry};
+
+/// Config-space mailbox of the vGPU function (protocol §2.3).
 mod mailbox {
     /// 16 bytes: instance GUID of the function's vGPU VMBus channel.
     pub(super) const GUID: usize = 0xC0;
-    /// Host interface version.
+    /// Interface version: the host's on read, the guest's choice on write.
     pub(super) const VERSION: usize = 0xD0;
     /// Read: vGPU LUID (8 bytes). Write: guest capabilities.
     pub(super) const LUID: usize = 0xD4;
@@ -33,8 +49,8 @@ pub(crate) const STANDIN_VENDOR: u32 = 0x1b36;
 /// See [`STANDIN_VENDOR`].
 pub(crate) const STANDIN_DEVICE: u32 = 0x0005;
 
-/// What kind of adapter the matching id says the function is.
-#[derive(Clone, Copy, Debug)]
+/// What kind of function the matching id says it is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum FunctionKind {
     /// 1414:008E: graphics and compute.
     Render,
@@ -60,9 +76,62 @@ kernel::pci_device_table!(
 /// The PCI driver for vGPU functions.
 pub(crate) struct VgpuFunctionDriver;
 
+/// A bound vGPU function: its open adapter.
+pub(crate) struct VgpuFunction<'bound> {
+    pdev: &'bound pci::Device,
+    vgpu: Arc<Entry>,
+    _adapter: Adapter,
+}
+
+impl Drop for VgpuFunction<'_> {
+    fn drop(&mut self) {
+        dev_info!(self.pdev.as_ref(), "adapter removed\n");
+        self.vgpu.unclaim(self.pdev);
+    }
+}
+
+/// What the mailbox says.
+struct Mailbox {
+    guid: Guid,
+    version: u32,
+    vgpu_luid: Luid,
+    host_caps: u32,
+}
+
+/// Negotiate through the mailbox (protocol §2.3 steps 1-8).
+fn negotiate(pdev: &pci::Device<Core<'_>>) -> Result<Mailbox> {
+    let cfg = pdev.config_space();
+    cfg.try_write32(GUEST_CAP_WSL2, mailbox::LUID)?;
+    let host = cfg.try_read32(mailbox::VERSION)?;
+    let version = negotiate_version(if host == 0 { None } else { Some(host) });
+    let mut host_caps = 0;
+    if version >= VERSION_EXT_HEADER {
+        cfg.try_write32(VERSION.min(version), mailbox::VERSION)?;
+        host_caps = cfg.try_read32(mailbox::HOST_CAPS)?;
+    }
+    let mut d = [0u32; 4];
+    for (i, dw) in d.iter_mut().enumerate() {
+        *dw = cfg.try_read32(mailbox::GUID + 4 * i)?;
+    }
+    let vgpu_luid = if version >= VERSION_EXT_HEADER {
+        Luid::new(
+            cfg.try_read32(mailbox::LUID)?,
+            cfg.try_read32(mailbox::LUID + 4)?,
+        )
+    } else {
+        Luid::ZERO
+    };
+    Ok(Mailbox {
+        guid: Guid::from_dwords(d),
+        version,
+        vgpu_luid,
+        host_caps,
+    })
+}
+
 impl pci::Driver for VgpuFunctionDriver {
     type IdInfo = FunctionKind;
-    type Data<'bound> = ();
+    type Data<'bound> = VgpuFunction<'bound>;
 
     const ID_TABLE: pci::IdTable<Self::IdInfo> = &PCI_TABLE;
 
@@ -71,26 +140,57 @@ impl pci::Driver for VgpuFunctionDriver {
         info: Option<&'bound Self::IdInfo>,
     ) -> impl PinInit<Self::Data<'bound>, Error> + 'bound {
         // A dynamic id (the stand-in) carries no table entry.
+        let standin = info.is_none();
         let kind = info.copied().unwrap_or(FunctionKind::Render);
-        let cfg = pdev.config_space();
-        let mut guid = [0u32; 4];
-        for (i, dw) in guid.iter_mut().enumerate() {
-            *dw = cfg.try_read32(mailbox::GUID + 4 * i)?;
+        let mb = negotiate(pdev)?;
+        let key = Luid::from_guid(&mb.guid);
+        let (Some(vm), Some(vgpu)) = (directory::vm(), directory::vgpu(key)) else {
+            dev_info!(
+                pdev.as_ref(),
+                "vGPU function for channel {} waits for its channels\n",
+                crate::GuidText::new(&mb.guid).as_str()
+            );
+            return Err(EPROBE_DEFER);
+        };
+        let vgpu_luid = if standin {
+            vgpu.vgpu_luid()
+        } else {
+            mb.vgpu_luid
+        };
+        if let Err(e) = vgpu.claim(pdev) {
+            // The channel left just now, or another function uses it.
+            return Err(if e == ENODEV { EPROBE_DEFER } else { e });
         }
         dev_info!(
-            pdev,
-            "vGPU function ({:?}): channel {:08x}-{:08x}-{:08x}-{:08x}, version {}, host caps {:#x}\n",
+            pdev.as_ref(),
+            "vGPU function ({:?}) paired with channel {}, version {}, host caps {:#x}\n",
             kind,
-            guid[0],
-            guid[1],
-            guid[2],
-            guid[3],
-            cfg.read32(mailbox::VERSION),
-            cfg.read32(mailbox::HOST_CAPS),
+            crate::GuidText::new(&mb.guid).as_str(),
+            mb.version,
+            mb.host_caps
         );
-        let _ = mailbox::LUID;
-        // An adapter needs both halves: this function and its vGPU channel.
-        // No transport offers channels yet, so wait for one.
-        Err(EPROBE_DEFER)
+        let adapter = match Adapter::open(
+            pdev,
+            vm,
+            vgpu.clone(),
+            mb.version,
+            vgpu_luid,
+            kind == FunctionKind::ComputeOnly,
+        ) {
+            Ok(a) => a,
+            Err(e) => {
+                vgpu.unclaim(pdev);
+                dev_err!(pdev.as_ref(), "cannot open the adapter: {:?}\n", e);
+                // A channel that died (rescind, host lost) may come back:
+                // wait for it like for a channel not offered yet.
+                return Err(if e == ENODEV || e == ETIMEDOUT { EPROBE_DEFER } else { e });
+            }
+        };
+        let pdev: &'bound pci::Device = pdev;
+        Ok(VgpuFunction {
+            pdev,
+            vgpu,
+            _adapter: adapter,
+        })
     }
 }

@@ -1,0 +1,122 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! An adapter: one vGPU, as seen by the host.
+//!
+//! An adapter is a vGPU PCI function paired with its vGPU channel, inside
+//! the VM whose VM-level channel is bound. Opening it follows the host's
+//! start-up sequence (protocol §2.5): OPENADAPTER on the vGPU channel, then
+//! GETINTERNALADAPTERINFO. Dropping it sends CLOSEADAPTER (best effort: a
+//! dead channel fails at once, nothing waits).
+
+use kernel::{pci, prelude::*, sync::Arc};
+
+use crate::proto::{
+    adapter::{
+        AdapterInfoReply, CloseAdapter, GetInternalAdapterInfo, OpenAdapter, OpenAdapterReply,
+    },
+    codec::command_len,
+    decode_reply, encode_command, Command, Framing, Handle, Luid,
+};
+use crate::vm::Vm;
+use crate::vmbus::{channel::Channel, directory::Entry};
+
+/// Send the fixed-size command `cmd` on `channel`, framed by `framing`, and
+/// return the reply payload (at most `max_reply` bytes).
+pub(crate) fn call<C: Command>(
+    channel: &Channel,
+    framing: &Framing,
+    cmd: &C,
+    max_reply: usize,
+) -> Result<KVec<u8>> {
+    let mut msg = KVec::from_elem(0u8, command_len::<C>(framing), GFP_KERNEL)?;
+    let n = encode_command(cmd, framing, &mut msg).map_err(crate::proto_err)?;
+    msg.truncate(n);
+    channel.request(&msg, max_reply)
+}
+
+/// An open adapter.
+pub(crate) struct Adapter {
+    /// Keeps the VM (VM-level channel, IO space) alive while the adapter is.
+    _vm: Arc<Vm>,
+    vgpu: Arc<Entry>,
+    framing: Framing,
+    host_handle: Handle,
+    /// The adapter LUID user space sees: the channel LUID (protocol §2.4).
+    luid: Luid,
+    info: AdapterInfoReply,
+}
+
+impl Adapter {
+    /// Open the adapter of `pdev` over its vGPU channel `vgpu`.
+    pub(crate) fn open(
+        pdev: &pci::Device,
+        vm: Arc<Vm>,
+        vgpu: Arc<Entry>,
+        version: u32,
+        vgpu_luid: Luid,
+        compute_only: bool,
+    ) -> Result<Self> {
+        let mut framing = Framing::new(version, vgpu_luid);
+        let ch = vgpu.channel().clone();
+        let reply = call(&ch, &framing, &OpenAdapter::new(version), size_of::<OpenAdapterReply>())?;
+        let reply: OpenAdapterReply = decode_reply(&reply).map_err(crate::proto_err)?;
+        let host_handle = reply.validate().map_err(crate::errno)?;
+        let info = call(
+            &ch,
+            &framing,
+            &GetInternalAdapterInfo::new(),
+            AdapterInfoReply::size_for(version),
+        )
+        .and_then(|r| AdapterInfoReply::decode(&r, version).map_err(crate::proto_err));
+        let info = match info {
+            Ok(i) => i,
+            Err(e) => {
+                let _ = call(&ch, &framing, &CloseAdapter::new(host_handle), 0);
+                return Err(e);
+            }
+        };
+        // The host's answer overrides the vGPU LUID from config space.
+        if !info.host_vgpu_luid.is_zero() {
+            framing = Framing::new(version, info.host_vgpu_luid);
+        }
+        let this = Self {
+            _vm: vm,
+            luid: Luid::from_guid(&vgpu.instance()),
+            vgpu,
+            framing,
+            host_handle,
+            info,
+        };
+        let mut desc = [0u8; 80];
+        dev_info!(
+            pdev.as_ref(),
+            "adapter {:08x}:{:08x} open: \"{}\"{}, host handle {:#x}\n",
+            this.luid.high.get(),
+            this.luid.low.get(),
+            utf16_to_ascii(this.info.description(), &mut desc),
+            if compute_only { " (compute only)" } else { "" },
+            this.host_handle.value(),
+        );
+        Ok(this)
+    }
+}
+
+impl Drop for Adapter {
+    fn drop(&mut self) {
+        let ch = self.vgpu.channel();
+        if ch.dead().is_none() {
+            let _ = call(ch, &self.framing, &CloseAdapter::new(self.host_handle), 0);
+        }
+    }
+}
+
+/// `s` as printable ASCII (other characters become '?'), for log lines.
+fn utf16_to_ascii<'a>(s: &[crate::proto::U16], out: &'a mut [u8]) -> &'a str {
+    let mut n = 0;
+    for (o, c) in out.iter_mut().zip(s.iter()) {
+        let c = c.get();
+        *o = if (0x20..0x7f).contains(&c) { c as u8 } else { b'?' };
+        n += 1;
+    }
+    core::str::from_utf8(out.get(..n).unwrap_or(&[])).unwrap_or("")
+}

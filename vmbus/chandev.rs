@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Channel devices: the driver that binds an offered channel.
+//!
+//! The host offers one VM-level channel per VM and one channel per vGPU.
+//! Each offer is a device (a VMBus device on Hyper-V, an auxiliary device
+//! `dxg.channel.N` with the loopback transport) that [`ChannelDriver`]
+//! binds. Binding creates the [`Channel`] and enters it into the
+//! [`directory`](crate::vmbus::directory), where a vGPU PCI function finds
+//! it; a bound VM-level channel device owns the per-VM object
+//! ([`Vm`]). A successful bind makes the driver core retry deferred
+//! probes, so a PCI function waiting for its channel is probed again.
+//!
+//! Unbinding (the rescind) kills the channel, failing every request in
+//! flight, and unbinds the adapter that used it, so an adapter exists
+//! only while both halves are present.
+
+use kernel::{auxiliary, device::Core, prelude::*, sync::Arc, types::ForLt};
+
+use crate::proto::{Guid, Luid};
+use crate::vm::Vm;
+use crate::vmbus::{
+    channel::{Channel, Link, Notify},
+    directory::{self, Entry},
+    loopback::LoopLink,
+};
+
+/// Which kind of channel an offer is (its VMBus device type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChannelKind {
+    /// The VM-level ("global") channel.
+    Vm,
+    /// A per-vGPU channel.
+    Vgpu,
+}
+
+/// What the transport tells the channel driver about an offer.
+pub(crate) struct Offer {
+    pub(crate) kind: ChannelKind,
+    /// Instance GUID; a vGPU function names its channel by it.
+    pub(crate) instance: Guid,
+    /// vGPU channels: the vGPU LUID (see `uapi/dxg_loopback.h`).
+    pub(crate) vgpu_luid: Luid,
+    /// VM-level channel: size of the IO space the host offers.
+    pub(crate) mmio_size: u64,
+    /// How to reach the host.
+    pub(crate) link: Arc<LoopLink>,
+}
+
+kernel::auxiliary_device_table!(
+    AUX_TABLE,
+    <ChannelDriver as auxiliary::Driver>::IdInfo,
+    [(auxiliary::DeviceId::new(crate::MODULE_NAME, c"channel"), ())]
+);
+
+/// The driver of channel devices.
+pub(crate) struct ChannelDriver;
+
+/// A bound channel device.
+pub(crate) struct ChannelDevice {
+    entry: Arc<Entry>,
+    link: Arc<LoopLink>,
+}
+
+impl auxiliary::Driver for ChannelDriver {
+    type IdInfo = ();
+    type Data<'bound> = ChannelDevice;
+
+    const ID_TABLE: auxiliary::IdTable<Self::IdInfo> = &AUX_TABLE;
+
+    fn probe<'bound>(
+        adev: &'bound auxiliary::Device<Core<'_>>,
+        _info: &'bound Self::IdInfo,
+    ) -> impl PinInit<ChannelDevice, Error> + 'bound {
+        let (kind, instance, vgpu_luid, mmio_size, link) = adev
+            .registration_data_with::<ForLt!(Offer), _>(|o| {
+                (o.kind, o.instance, o.vgpu_luid, o.mmio_size, o.link.clone())
+            })?;
+        let timeout = crate::module_parameters::timeout_ms.value();
+        let name = match kind {
+            ChannelKind::Vm => c"vm",
+            ChannelKind::Vgpu => c"vgpu",
+        };
+        let channel = Channel::new(name, Link::Loopback(link.clone()), timeout)?;
+        let vm = match kind {
+            ChannelKind::Vm => Some(Vm::new(mmio_size)?),
+            ChannelKind::Vgpu => None,
+        };
+        let notify: Option<Arc<dyn Notify>> = match &vm {
+            Some(vm) => Some(vm.clone()),
+            None => None,
+        };
+        link.attach(channel.clone(), notify);
+        let entry = match directory::enter(kind, instance, vgpu_luid, channel.clone(), vm) {
+            Ok(e) => e,
+            Err(e) => {
+                link.detach();
+                channel.kill(ENODEV);
+                return Err(e);
+            }
+        };
+        dev_info!(
+            adev,
+            "{:?} channel {} offered\n",
+            kind,
+            crate::GuidText::new(&instance).as_str()
+        );
+        if let Some(vm) = entry.vm() {
+            dev_info!(adev, "VM IO space: {} MiB\n", vm.mmio_size() >> 20);
+        }
+        Ok(ChannelDevice { entry, link })
+    }
+}
+
+impl Drop for ChannelDevice {
+    fn drop(&mut self) {
+        self.link.detach();
+        self.entry.channel().kill(ENODEV);
+        directory::leave(&self.entry);
+    }
+}

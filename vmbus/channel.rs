@@ -1,0 +1,302 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! A channel to the host: requests, replies and notifications.
+//!
+//! [`Channel`] is the transport seam. Everything above it (adapters, the
+//! VM object, DRM ioctls) sends a request with [`Channel::request`] and gets
+//! the host's reply bytes or an error; it never sees how packets move. Below
+//! it, a [`Link`] moves VMBus packets: the loopback link of the test
+//! transport or (later) a real VMBus channel. Both deliver what the host
+//! sends to [`Channel::receive`], which decodes the VMBus packet with the
+//! shared protocol code, so reply matching and validation are one code path.
+//!
+//! Requests carry a per-channel transaction id; the host's completion packet
+//! names it. A waiter sleeps interruptibly, for at most the channel timeout
+//! (module parameter `timeout_ms`). When the channel dies (rescind, unbind,
+//! timeout) every waiter fails at once.
+//!
+//! Lock order: [`Channel::state`] before [`Pending::reply`]; neither is held
+//! while sending or sleeping (the wait releases [`Pending::reply`]).
+
+use kernel::{
+    new_condvar, new_spinlock_irq,
+    prelude::*,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, CondVar, SpinLockIrq,
+    },
+    time::msecs_to_jiffies,
+};
+
+use crate::proto::vmbus::{self, PacketType};
+use crate::vmbus::loopback::LoopLink;
+
+/// How a channel moves packets to the host.
+pub(crate) enum Link {
+    /// The loopback transport: a user process plays the host.
+    Loopback(Arc<LoopLink>),
+}
+
+impl Link {
+    fn send(&self, payload: &[u8], trans_id: u64, completion: bool) -> Result {
+        match self {
+            Link::Loopback(l) => l.send(payload, trans_id, completion),
+        }
+    }
+}
+
+/// What a waiter finds when it wakes up.
+enum ReplyState {
+    /// No answer yet.
+    Waiting,
+    /// The host answered; the payload is in [`Reply::buf`].
+    Done,
+    /// The request failed without an answer.
+    Failed(Error),
+}
+
+/// The reply slot of one request.
+struct Reply {
+    state: ReplyState,
+    /// Allocated by the sender with the largest valid reply size, so the
+    /// receive path (atomic context on VMBus) never allocates.
+    buf: KVec<u8>,
+}
+
+/// One request waiting for its completion.
+#[pin_data]
+struct Pending {
+    trans_id: u64,
+    /// Protects the reply slot; written by the receive path, read by the
+    /// waiter.
+    #[pin]
+    reply: SpinLockIrq<Reply>,
+    #[pin]
+    done: CondVar,
+}
+
+impl Pending {
+    fn finish(&self, state: ReplyState, payload: Option<&[u8]>) {
+        let mut r = self.reply.lock();
+        if !matches!(r.state, ReplyState::Waiting) {
+            return;
+        }
+        r.state = match payload {
+            Some(p) if p.len() > r.buf.capacity() => ReplyState::Failed(EPROTO),
+            // Within the capacity reserved by the sender: cannot allocate.
+            Some(p) => match r.buf.extend_from_slice(p, GFP_ATOMIC) {
+                Ok(()) => state,
+                Err(_) => ReplyState::Failed(ENOMEM),
+            },
+            None => state,
+        };
+        drop(r);
+        self.done.notify_all();
+    }
+}
+
+/// State shared by senders and the receive path.
+struct ChannelState {
+    next_trans_id: u64,
+    pending: KVec<Arc<Pending>>,
+    /// Set once the channel is dead: every later request fails with it.
+    dead: Option<Error>,
+    /// The link; taken out when the channel dies, which also breaks the
+    /// reference cycle between a loopback link and its channel.
+    link: Option<Arc<Link>>,
+}
+
+/// How many complaints about bad host packets a channel logs before it
+/// goes quiet (a broken or hostile host must not flood the log).
+const MAX_COMPLAINTS: u32 = 16;
+
+/// Log a complaint about the host, at most [`MAX_COMPLAINTS`] per channel.
+macro_rules! host_warn {
+    ($ch:expr, $($arg:tt)*) => {
+        if $ch.complaints.fetch_add(1, Relaxed) < MAX_COMPLAINTS {
+            pr_warn!($($arg)*);
+        }
+    };
+}
+
+/// A channel to the host (VM-level or per vGPU).
+#[pin_data]
+pub(crate) struct Channel {
+    /// For log messages: "vm" or "vgpu".
+    name: &'static CStr,
+    /// How long a request may wait for its reply.
+    timeout_ms: u32,
+    /// Complaints logged so far, see [`host_warn`].
+    complaints: Atomic<u32>,
+    /// Protects the transaction ids, the pending list and the link.
+    #[pin]
+    state: SpinLockIrq<ChannelState>,
+}
+
+/// Host-to-guest packets that are not completions.
+pub(crate) trait Notify: Send + Sync {
+    /// Called with the payload of an in-band packet, in the receive context.
+    fn notify(&self, payload: &[u8]);
+}
+
+impl Channel {
+    /// A live channel over `link`.
+    pub(crate) fn new(name: &'static CStr, link: Link, timeout_ms: u32) -> Result<Arc<Self>> {
+        let link = Arc::new(link, GFP_KERNEL)?;
+        Arc::pin_init(
+            pin_init!(Self {
+                name,
+                timeout_ms,
+                complaints: Atomic::new(0),
+                state <- new_spinlock_irq!(ChannelState {
+                    next_trans_id: 1,
+                    pending: KVec::new(),
+                    dead: None,
+                    link: Some(link),
+                }, "dxg_channel_state"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Whether the channel has died (and with which error).
+    pub(crate) fn dead(&self) -> Option<Error> {
+        self.state.lock().dead
+    }
+
+    /// Send `msg` and wait for the host's reply, at most `max_reply` bytes.
+    ///
+    /// Returns the reply payload as the host sent it (VMBus pads it to 8
+    /// bytes; the caller's decoder checks the length it needs). Errors:
+    /// the channel's death error (`ENODEV` after a rescind), `ETIMEDOUT`
+    /// after the channel timeout (the channel is then dead), `ERESTARTSYS`
+    /// on a signal, `EPROTO` for a reply larger than `max_reply`.
+    pub(crate) fn request(&self, msg: &[u8], max_reply: usize) -> Result<KVec<u8>> {
+        let cap = vmbus::align8(max_reply).ok_or(EINVAL)?;
+        let buf = KVec::with_capacity(cap, GFP_KERNEL)?;
+        let (pending, link) = {
+            let mut st = self.state.lock();
+            if let Some(e) = st.dead {
+                return Err(e);
+            }
+            let link = st.link.clone().ok_or(ENODEV)?;
+            let trans_id = st.next_trans_id;
+            st.next_trans_id = trans_id.checked_add(1).unwrap_or(1);
+            drop(st);
+            let p = Arc::pin_init(
+                pin_init!(Pending {
+                    trans_id,
+                    reply <- new_spinlock_irq!(Reply { state: ReplyState::Waiting, buf }, "dxg_reply"),
+                    done <- new_condvar!("dxg_reply_done"),
+                }),
+                GFP_KERNEL,
+            )?;
+            let mut st = self.state.lock();
+            if let Some(e) = st.dead {
+                return Err(e);
+            }
+            st.pending.push(p.clone(), GFP_ATOMIC)?;
+            (p, link)
+        };
+        if let Err(e) = link.send(msg, pending.trans_id, true) {
+            self.forget(pending.trans_id);
+            return Err(e);
+        }
+        drop(link);
+        self.wait(&pending)
+    }
+
+    fn wait(&self, p: &Pending) -> Result<KVec<u8>> {
+        let mut left = msecs_to_jiffies(self.timeout_ms);
+        let mut r = p.reply.lock();
+        loop {
+            match r.state {
+                ReplyState::Done => return Ok(core::mem::take(&mut r.buf)),
+                ReplyState::Failed(e) => return Err(e),
+                ReplyState::Waiting => {}
+            }
+            match p.done.wait_interruptible_timeout(&mut r, left) {
+                kernel::sync::CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
+                kernel::sync::CondVarTimeoutResult::Signal { .. } => {
+                    drop(r);
+                    self.forget(p.trans_id);
+                    return Err(ERESTARTSYS);
+                }
+                kernel::sync::CondVarTimeoutResult::Timeout => {
+                    drop(r);
+                    self.forget(p.trans_id);
+                    pr_err!(
+                        "dxg: {:?} channel: no reply within {} ms, declaring the host lost\n",
+                        self.name,
+                        self.timeout_ms
+                    );
+                    self.kill(ENODEV);
+                    return Err(ETIMEDOUT);
+                }
+            }
+        }
+    }
+
+    /// Drop a request the caller stopped waiting for; a late reply then
+    /// matches nothing.
+    fn forget(&self, trans_id: u64) {
+        let mut st = self.state.lock();
+        st.pending.retain(|p| p.trans_id != trans_id);
+    }
+
+    /// Mark the channel dead and fail every waiter with `err`.
+    pub(crate) fn kill(&self, err: Error) {
+        let (pending, link) = {
+            let mut st = self.state.lock();
+            if st.dead.is_none() {
+                st.dead = Some(err);
+            }
+            (core::mem::take(&mut st.pending), st.link.take())
+        };
+        for p in pending.iter() {
+            p.finish(ReplyState::Failed(err), None);
+        }
+        drop(link);
+    }
+
+    /// Handle one VMBus packet from the host (`bytes`: descriptor, payload,
+    /// padding, trailer). Completions wake their request; in-band packets
+    /// go to `notify`. Malformed packets and unknown transaction ids are
+    /// logged and dropped: the host is not trusted.
+    pub(crate) fn receive(&self, bytes: &[u8], notify: Option<&dyn Notify>) -> Result {
+        let (packet, _) = vmbus::decode_packet(bytes).map_err(|e| {
+            host_warn!(self, "dxg: {:?} channel: bad packet: {}\n", self.name, e.as_str());
+            Error::from_errno(-e.errno())
+        })?;
+        match packet.ptype {
+            PacketType::Completion => {
+                let found = {
+                    let mut st = self.state.lock();
+                    let pos = st.pending.iter().position(|p| p.trans_id == packet.trans_id);
+                    match pos {
+                        Some(i) => st.pending.remove(i).ok(),
+                        None => None,
+                    }
+                };
+                match found {
+                    Some(p) => p.finish(ReplyState::Done, Some(packet.payload)),
+                    None => host_warn!(
+                        self,
+                        "dxg: {:?} channel: completion for unknown transaction {}\n",
+                        self.name,
+                        packet.trans_id
+                    ),
+                }
+            }
+            PacketType::DataInband => match notify {
+                Some(n) => n.notify(packet.payload),
+                None => host_warn!(
+                    self,
+                    "dxg: {:?} channel: unexpected host message dropped\n",
+                    self.name
+                ),
+            },
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,173 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! The channel directory: where a vGPU PCI function finds its channels.
+//!
+//! Pairing a PCI function with its vGPU channel is a lookup by GUID across
+//! two buses (protocol §2.4), in either arrival order. The driver core has
+//! no cross-bus lookup an out-of-tree driver can use, so bound channel
+//! devices enter themselves here while bound. The directory is an index,
+//! not an owner: each entry is owned by its channel device (which holds the
+//! per-VM object for the VM-level channel), and leaves when it unbinds.
+//!
+//! Lock order: [`DIRECTORY`] before an entry's claim lock; no host request
+//! is ever made with either held.
+
+use kernel::{
+    new_mutex,
+    pci,
+    prelude::*,
+    sync::{aref::ARef, Arc, Mutex},
+};
+
+use crate::proto::{Guid, Luid};
+use crate::vm::Vm;
+use crate::vmbus::{chandev::ChannelKind, channel::Channel};
+
+kernel::sync::global_lock! {
+    // SAFETY: `init()` is called in module init before any driver that
+    // uses the directory is registered.
+    pub(crate) unsafe(uninit) static DIRECTORY: Mutex<KVec<Arc<Entry>>> = KVec::new();
+}
+
+/// A bound channel device, as the directory knows it.
+#[pin_data]
+pub(crate) struct Entry {
+    kind: ChannelKind,
+    instance: Guid,
+    vgpu_luid: Luid,
+    channel: Arc<Channel>,
+    vm: Option<Arc<Vm>>,
+    /// Protects who uses this vGPU channel.
+    #[pin]
+    claim: Mutex<Claim>,
+}
+
+/// Who uses a vGPU channel.
+struct Claim {
+    /// The PCI function whose adapter uses the channel, if any.
+    user: Option<ARef<pci::Device>>,
+    /// The channel device left: nobody may claim it any more.
+    gone: bool,
+}
+
+impl Entry {
+    /// The channel of this device.
+    pub(crate) fn channel(&self) -> &Arc<Channel> {
+        &self.channel
+    }
+
+    /// The VM object of a VM-level channel.
+    pub(crate) fn vm(&self) -> Option<&Arc<Vm>> {
+        self.vm.as_ref()
+    }
+
+    /// The vGPU LUID from the offer.
+    pub(crate) fn vgpu_luid(&self) -> Luid {
+        self.vgpu_luid
+    }
+
+    /// The instance GUID.
+    pub(crate) fn instance(&self) -> Guid {
+        self.instance
+    }
+
+    /// Make `pdev` the user of this vGPU channel; `EBUSY` if another
+    /// function already uses it.
+    pub(crate) fn claim(&self, pdev: &pci::Device) -> Result {
+        let mut c = self.claim.lock();
+        if c.gone {
+            return Err(ENODEV);
+        }
+        if c.user.is_some() {
+            return Err(EBUSY);
+        }
+        c.user = Some(pdev.into());
+        Ok(())
+    }
+
+    /// Give up the claim of `pdev` (its adapter went away).
+    pub(crate) fn unclaim(&self, pdev: &pci::Device) {
+        let mut c = self.claim.lock();
+        if c.user.as_deref().map(|d| core::ptr::eq(d, pdev)) == Some(true) {
+            c.user = None;
+        }
+    }
+}
+
+/// Enter a newly bound channel device.
+pub(crate) fn enter(
+    kind: ChannelKind,
+    instance: Guid,
+    vgpu_luid: Luid,
+    channel: Arc<Channel>,
+    vm: Option<Arc<Vm>>,
+) -> Result<Arc<Entry>> {
+    let entry = Arc::pin_init(
+        pin_init!(Entry {
+            kind,
+            instance,
+            vgpu_luid,
+            channel,
+            vm,
+            claim <- new_mutex!(Claim { user: None, gone: false }, "dxg_channel_claim"),
+        }),
+        GFP_KERNEL,
+    )?;
+    let mut dir = DIRECTORY.lock();
+    // One VM-level channel per VM; one device per vGPU instance.
+    let dup = dir.iter().any(|e| {
+        e.kind == kind && (kind == ChannelKind::Vm || e.instance == instance)
+    });
+    if dup {
+        pr_warn!(
+            "dxg: second offer of a {:?} channel {} refused\n",
+            kind,
+            crate::GuidText::new(&instance).as_str()
+        );
+        return Err(EEXIST);
+    }
+    dir.push(entry.clone(), GFP_KERNEL)?;
+    Ok(entry)
+}
+
+/// Remove an unbinding channel device, and unbind the adapter that used
+/// it: an adapter exists only while its channel does. The function is
+/// probed again right away, and waits (deferred) for a new offer.
+pub(crate) fn leave(entry: &Arc<Entry>) {
+    DIRECTORY.lock().retain(|e| !Arc::ptr_eq(e, entry));
+    let user = {
+        let mut c = entry.claim.lock();
+        c.gone = true;
+        c.user.take()
+    };
+    if let Some(pdev) = user {
+        let dev: &kernel::device::Device = pdev.as_ref();
+        // SAFETY: `pdev` holds a reference to the device; device_reprobe()
+        // takes the device lock itself. We hold no lock here, and the
+        // caller (a channel device's unbind) holds only the channel
+        // device's lock, which no PCI probe or remove of ours takes.
+        let ret = unsafe { kernel::bindings::device_reprobe(crate::util::raw_device(dev)) };
+        if ret != 0 {
+            dev_warn!(dev, "reprobe after channel rescind failed: {}\n", ret);
+        }
+    }
+}
+
+/// The VM object, if the VM-level channel is bound.
+pub(crate) fn vm() -> Option<Arc<Vm>> {
+    DIRECTORY
+        .lock()
+        .iter()
+        .find(|e| e.kind == ChannelKind::Vm)
+        .and_then(|e| e.vm.clone())
+}
+
+/// The bound vGPU channel whose channel LUID (the first 8 bytes of its
+/// instance GUID, protocol §2.4) is `key`.
+pub(crate) fn vgpu(key: Luid) -> Option<Arc<Entry>> {
+    DIRECTORY
+        .lock()
+        .iter()
+        .find(|e| e.kind == ChannelKind::Vgpu && Luid::from_guid(&e.instance) == key)
+        .cloned()
+}

@@ -1,0 +1,13 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Transports: how dxg reaches the Hyper-V host.
+//!
+//! - [`channel`]: the transport seam, request/reply over a packet link;
+//! - [`chandev`]: the driver of channel devices (offers);
+//! - [`directory`]: where PCI functions find their channels;
+//! - [`loopback`]: the test transport, the host in a user process.
+
+pub(crate) mod chandev;
+pub(crate) mod channel;
+pub(crate) mod directory;
+pub(crate) mod loopback;
