@@ -43,6 +43,8 @@ pub(crate) struct Adapter {
     host_handle: Handle,
     /// The adapter LUID user space sees: the channel LUID (protocol §2.4).
     luid: Luid,
+    version: u32,
+    compute_only: bool,
     info: AdapterInfoReply,
 }
 
@@ -85,6 +87,8 @@ impl Adapter {
             vgpu,
             framing,
             host_handle,
+            version,
+            compute_only,
             info,
         };
         let mut desc = [0u8; 80];
@@ -98,6 +102,42 @@ impl Adapter {
             this.host_handle.value(),
         );
         Ok(this)
+    }
+}
+
+impl Adapter {
+    /// The adapter LUID user space sees.
+    pub(crate) fn luid(&self) -> Luid {
+        self.luid
+    }
+
+    /// The negotiated host protocol version.
+    pub(crate) fn version(&self) -> u32 {
+        self.version
+    }
+
+    /// Whether the adapter is compute only (1414:008A).
+    pub(crate) fn compute_only(&self) -> bool {
+        self.compute_only
+    }
+
+    /// The host's description, as NUL-terminated UTF-8 in `out` (`c_char`
+    /// is `u8` in the kernel). Characters that do not fit are dropped.
+    pub(crate) fn description_utf8(&self, out: &mut [u8]) {
+        out.fill(0);
+        let limit = out.len().saturating_sub(1);
+        let mut n = 0;
+        for c in char::decode_utf16(self.info.description().iter().map(|u| u.get())) {
+            let c = c.unwrap_or(char::REPLACEMENT_CHARACTER);
+            let len = c.len_utf8();
+            if n + len > limit {
+                break;
+            }
+            if let Some(dst) = out.get_mut(n..n + len) {
+                c.encode_utf8(dst);
+            }
+            n += len;
+        }
     }
 }
 

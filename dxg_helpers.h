@@ -18,4 +18,13 @@
  */
 int dxg_pci_add_dynid(const char *drv_name, u32 vendor, u32 device);
 
+struct drm_device;
+
+/*
+ * Give @dev (not registered yet) the module's copy of its Rust-generated
+ * struct drm_driver, with @features added and fops.show_fdinfo set to the
+ * core's drm_show_fdinfo(). The kernel crate offers neither yet.
+ */
+int dxg_drm_add_features(struct drm_device *dev, u32 features);
+
 #endif /* DXG_HELPERS_H */

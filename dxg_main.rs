@@ -12,6 +12,7 @@
 //! userspace), [`sys`] (C bindings).
 
 mod adapter;
+mod drm;
 mod pci;
 #[allow(dead_code, unreachable_pub)]
 #[path = "proto/src/protocol.rs"]

@@ -26,6 +26,7 @@
 use kernel::{device::Core, io::Io, pci, prelude::*, sync::Arc};
 
 use crate::adapter::Adapter;
+use crate::drm::driver::DxgRegistration;
 use crate::proto::{
     consts::{negotiate_version, GUEST_CAP_WSL2, VERSION, VERSION_EXT_HEADER},
     Guid, Luid,
@@ -78,9 +79,12 @@ pub(crate) struct VgpuFunctionDriver;
 
 /// A bound vGPU function: its open adapter.
 pub(crate) struct VgpuFunction<'bound> {
+    /// The adapter's DRM device; declared first, so it is unplugged before
+    /// the adapter closes.
+    _drm: DxgRegistration<'bound>,
     pdev: &'bound pci::Device,
     vgpu: Arc<Entry>,
-    _adapter: Adapter,
+    _adapter: Arc<Adapter>,
 }
 
 impl Drop for VgpuFunction<'_> {
@@ -186,8 +190,17 @@ impl pci::Driver for VgpuFunctionDriver {
                 return Err(if e == ENODEV || e == ETIMEDOUT { EPROBE_DEFER } else { e });
             }
         };
+        let adapter = Arc::new(adapter, GFP_KERNEL)?;
+        let drm = match DxgRegistration::new(pdev, adapter.clone()) {
+            Ok(d) => d,
+            Err(e) => {
+                vgpu.unclaim(pdev);
+                return Err(e);
+            }
+        };
         let pdev: &'bound pci::Device = pdev;
         Ok(VgpuFunction {
+            _drm: drm,
             pdev,
             vgpu,
             _adapter: adapter,

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: GPL-2.0 WITH Linux-syscall-note */
+/*
+ * dxg: Hyper-V GPU-PV virtual GPUs as DRM devices. UAPI.
+ *
+ * Every adapter is a DRM device (driver name "dxg") with a render node.
+ * Core DRM ioctls work as usual (version, GEM close, PRIME, syncobj with
+ * timelines); the driver's own ioctls are below. Every extensible struct
+ * starts with its size as the caller knows it; reserved fields and unknown
+ * flags must be zero (-EINVAL otherwise).
+ */
+#ifndef _UAPI_DXG_DRM_H_
+#define _UAPI_DXG_DRM_H_
+
+#include "drm.h"
+
+#if defined(__cplusplus)
+extern "C" {
+#endif
+
+/* The UAPI version reported by DRM_IOCTL_DXG_QUERY_ADAPTER. */
+#define DXG_UAPI_VERSION		1
+
+#define DRM_DXG_QUERY_ADAPTER		0x00
+
+/* drm_dxg_query_adapter.adapter_flags */
+#define DXG_ADAPTER_COMPUTE_ONLY	(1 << 0)	/* no graphics engines */
+
+/* Length of drm_dxg_query_adapter.description, NUL included. */
+#define DXG_DESCRIPTION_LEN		128
+
+/**
+ * struct drm_dxg_query_adapter - what the host says about the adapter
+ * @size: in: sizeof(struct drm_dxg_query_adapter)
+ * @flags: in: must be zero
+ * @luid: out: the adapter LUID (high << 32 | low), as Windows names it
+ * @uapi_version: out: DXG_UAPI_VERSION of the kernel
+ * @host_version: out: the negotiated host protocol version
+ * @adapter_flags: out: DXG_ADAPTER_*
+ * @reserved: must be zero
+ * @description: out: the host's description, UTF-8, NUL-terminated
+ *
+ * Errors: -EINVAL (size, flags or reserved), -ENODEV (adapter gone).
+ */
+struct drm_dxg_query_adapter {
+	__u32 size;
+	__u32 flags;
+	__u64 luid;
+	__u32 uapi_version;
+	__u32 host_version;
+	__u32 adapter_flags;
+	__u32 reserved;
+	char description[DXG_DESCRIPTION_LEN];
+};
+
+/*
+ * An enum (not #defines) so that bindgen evaluates the ioctl numbers: it
+ * does not expand function-like macros such as DRM_IOWR().
+ */
+enum {
+	DRM_IOCTL_DXG_QUERY_ADAPTER = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER,
+					       struct drm_dxg_query_adapter),
+};
+
+#if defined(__cplusplus)
+}
+#endif
+
+#endif /* _UAPI_DXG_DRM_H_ */
