@@ -12,7 +12,8 @@ use kernel::{pci, prelude::*, sync::Arc};
 
 use crate::proto::{
     adapter::{
-        AdapterInfoReply, CloseAdapter, GetInternalAdapterInfo, OpenAdapter, OpenAdapterReply,
+        decode_query_adapter_info_reply, AdapterInfoReply, CloseAdapter, GetInternalAdapterInfo,
+        OpenAdapter, OpenAdapterReply, QueryAdapterInfoMsg,
     },
     codec::command_len,
     decode_reply, encode_command, Command, Framing, Handle, Luid,
@@ -34,10 +35,14 @@ pub(crate) fn call<C: Command>(
     channel.request(&msg, max_reply)
 }
 
+/// The largest QUERYADAPTERINFO buffer (the host's replies for the
+/// documented query types are far smaller; this bounds kernel memory).
+pub(crate) const MAX_QUERY: usize = 64 * 1024;
+
 /// An open adapter.
 pub(crate) struct Adapter {
-    /// Keeps the VM (VM-level channel, IO space) alive while the adapter is.
-    _vm: Arc<Vm>,
+    /// The VM (VM-level channel, IO space); kept alive by the adapter.
+    vm: Arc<Vm>,
     vgpu: Arc<Entry>,
     framing: Framing,
     host_handle: Handle,
@@ -82,7 +87,7 @@ impl Adapter {
             framing = Framing::new(version, info.host_vgpu_luid);
         }
         let this = Self {
-            _vm: vm,
+            vm,
             luid: Luid::from_guid(&vgpu.instance()),
             vgpu,
             framing,
@@ -106,6 +111,40 @@ impl Adapter {
 }
 
 impl Adapter {
+    /// The VM the adapter lives in.
+    pub(crate) fn vm(&self) -> &Arc<Vm> {
+        &self.vm
+    }
+
+    /// QUERYADAPTERINFO of `query_type` for `process`: `data` is the query
+    /// buffer, in and out (at most [`MAX_QUERY`] bytes).
+    pub(crate) fn query_adapter_info(
+        &self,
+        process: Handle,
+        query_type: u32,
+        data: &mut [u8],
+    ) -> Result {
+        if data.len() > MAX_QUERY {
+            return Err(E2BIG);
+        }
+        let size = u32::try_from(data.len()).map_err(|_| E2BIG)?;
+        let msg = QueryAdapterInfoMsg::new(process, query_type, data).map_err(crate::proto_err)?;
+        let mut buf =
+            KVec::from_elem(0u8, msg.encoded_len(&self.framing).map_err(crate::proto_err)?, GFP_KERNEL)?;
+        let n = msg.encode(&self.framing, &mut buf).map_err(crate::proto_err)?;
+        buf.truncate(n);
+        let reply = self.vgpu.channel().request(&buf, data.len() + 4)?;
+        let (status, bytes) = decode_query_adapter_info_reply(&reply, self.version, size)
+            .map_err(crate::proto_err)?;
+        if status.is_pending() {
+            // A final answer is required here.
+            return Err(EPROTO);
+        }
+        status.check().map_err(crate::errno)?;
+        data.copy_from_slice(bytes);
+        Ok(())
+    }
+
     /// The adapter LUID user space sees.
     pub(crate) fn luid(&self) -> Luid {
         self.luid

@@ -14,6 +14,7 @@
 mod adapter;
 mod drm;
 mod pci;
+mod process;
 #[allow(dead_code, unreachable_pub)]
 #[path = "proto/src/protocol.rs"]
 mod proto;

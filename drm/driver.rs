@@ -60,6 +60,9 @@ impl drm::Driver for DxgDriver {
     dxg_drm_ioctls! { DxgDriver;
         (DXG_QUERY_ADAPTER, uapi::DRM_DXG_QUERY_ADAPTER, uapi::DRM_IOCTL_DXG_QUERY_ADAPTER,
          uapi::drm_dxg_query_adapter, ioctl::RENDER_ALLOW, DxgFile::query_adapter),
+        (DXG_QUERY_ADAPTER_INFO, uapi::DRM_DXG_QUERY_ADAPTER_INFO,
+         uapi::DRM_IOCTL_DXG_QUERY_ADAPTER_INFO, uapi::drm_dxg_query_adapter_info,
+         ioctl::RENDER_ALLOW, DxgFile::query_adapter_info),
     }
 }
 

@@ -21,6 +21,7 @@ extern "C" {
 #define DXG_UAPI_VERSION		1
 
 #define DRM_DXG_QUERY_ADAPTER		0x00
+#define DRM_DXG_QUERY_ADAPTER_INFO	0x01
 
 /* drm_dxg_query_adapter.adapter_flags */
 #define DXG_ADAPTER_COMPUTE_ONLY	(1 << 0)	/* no graphics engines */
@@ -52,6 +53,31 @@ struct drm_dxg_query_adapter {
 	char description[DXG_DESCRIPTION_LEN];
 };
 
+/* Largest drm_dxg_query_adapter_info.data_size. */
+#define DXG_QUERY_MAX			(64 * 1024)
+
+/**
+ * struct drm_dxg_query_adapter_info - ask the host (QUERYADAPTERINFO)
+ * @size: in: sizeof(struct drm_dxg_query_adapter_info)
+ * @type: in: the host's query type (KMTQUERYADAPTERINFOTYPE, e.g. 15 for
+ *	the adapter type, 0 for the user-mode driver's private data)
+ * @data: in: user pointer to the query buffer; in and out
+ * @data_size: in: its size in bytes, at most DXG_QUERY_MAX
+ * @reserved: must be zero
+ *
+ * Sent with the host process of this DRM file. Errors: -EINVAL (size,
+ * reserved), -E2BIG (data_size), -EFAULT (data), -ENODEV (adapter gone),
+ * -ETIMEDOUT (host lost), -EPROTO (malformed host reply), or the errno
+ * the host's status maps to (Documentation/uapi.rst).
+ */
+struct drm_dxg_query_adapter_info {
+	__u32 size;
+	__u32 type;
+	__u64 data;
+	__u32 data_size;
+	__u32 reserved;
+};
+
 /*
  * An enum (not #defines) so that bindgen evaluates the ioctl numbers: it
  * does not expand function-like macros such as DRM_IOWR().
@@ -59,6 +85,8 @@ struct drm_dxg_query_adapter {
 enum {
 	DRM_IOCTL_DXG_QUERY_ADAPTER = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER,
 					       struct drm_dxg_query_adapter),
+	DRM_IOCTL_DXG_QUERY_ADAPTER_INFO = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER_INFO,
+						    struct drm_dxg_query_adapter_info),
 };
 
 #if defined(__cplusplus)

@@ -83,7 +83,7 @@ impl auxiliary::Driver for ChannelDriver {
         };
         let channel = Channel::new(name, Link::Loopback(link.clone()), timeout)?;
         let vm = match kind {
-            ChannelKind::Vm => Some(Vm::new(mmio_size)?),
+            ChannelKind::Vm => Some(Vm::new(channel.clone(), mmio_size)?),
             ChannelKind::Vgpu => None,
         };
         let notify: Option<Arc<dyn Notify>> = match &vm {

@@ -18,6 +18,11 @@ pub const DXG_ADAPTER_COMPUTE_ONLY: u32 = 1 << 0;
 /// `DXG_DESCRIPTION_LEN`.
 pub const DXG_DESCRIPTION_LEN: usize = 128;
 
+/// `DXG_QUERY_MAX`: largest query buffer.
+pub const DXG_QUERY_MAX: usize = 64 * 1024;
+/// `DRM_DXG_QUERY_ADAPTER_INFO`.
+const DRM_DXG_QUERY_ADAPTER_INFO: u8 = 0x01;
+
 /// `DRM_COMMAND_BASE`.
 const DRM_COMMAND_BASE: u8 = 0x40;
 /// `DRM_IOCTL_BASE`.
@@ -59,6 +64,24 @@ nix::ioctl_readwrite!(
     DRM_IOCTL_BASE,
     DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER,
     DrmDxgQueryAdapter
+);
+
+/// `struct drm_dxg_query_adapter_info`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug)]
+pub struct DrmDxgQueryAdapterInfo {
+    pub size: u32,
+    pub type_: u32,
+    pub data: u64,
+    pub data_size: u32,
+    pub reserved: u32,
+}
+
+nix::ioctl_readwrite!(
+    ioctl_query_adapter_info,
+    DRM_IOCTL_BASE,
+    DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER_INFO,
+    DrmDxgQueryAdapterInfo
 );
 
 /// What the host says about an adapter.
@@ -119,6 +142,30 @@ impl Node {
         })
     }
 
+    /// `DRM_IOCTL_DXG_QUERY_ADAPTER_INFO`: ask the host (QUERYADAPTERINFO)
+    /// with query `type_`; `data` is the query buffer, in and out.
+    pub fn query_adapter_info(&self, type_: u32, data: &mut [u8]) -> io::Result<()> {
+        let mut q = DrmDxgQueryAdapterInfo {
+            size: std::mem::size_of::<DrmDxgQueryAdapterInfo>() as u32,
+            type_,
+            data: data.as_mut_ptr() as u64,
+            data_size: u32::try_from(data.len())
+                .map_err(|_| io::Error::from_raw_os_error(nix::libc::E2BIG))?,
+            reserved: 0,
+        };
+        self.query_adapter_info_raw(&mut q)
+    }
+
+    /// The raw adapter-info query, for tests of the kernel's checks.
+    pub fn query_adapter_info_raw(&self, q: &mut DrmDxgQueryAdapterInfo) -> io::Result<()> {
+        // SAFETY: `q` is a valid argument struct; the kernel reads and
+        // writes `q.data_size` bytes at `q.data`, which the caller
+        // provides (a bad pointer gives EFAULT, not memory corruption).
+        unsafe { ioctl_query_adapter_info(self.0.as_raw_fd(), q) }
+            .map(|_| ())
+            .map_err(io::Error::from)
+    }
+
     /// The raw query, for tests of the kernel's argument checks.
     pub fn query_adapter_raw(&self, q: &mut DrmDxgQueryAdapter) -> io::Result<()> {
         // SAFETY: as in `query_adapter`.
@@ -140,6 +187,13 @@ mod tests {
         assert_eq!(offset_of!(DrmDxgQueryAdapter, uapi_version), 16);
         assert_eq!(offset_of!(DrmDxgQueryAdapter, adapter_flags), 24);
         assert_eq!(offset_of!(DrmDxgQueryAdapter, description), 32);
+    }
+
+    #[test]
+    fn query_info_layout() {
+        assert_eq!(size_of::<DrmDxgQueryAdapterInfo>(), 24);
+        assert_eq!(offset_of!(DrmDxgQueryAdapterInfo, data), 8);
+        assert_eq!(offset_of!(DrmDxgQueryAdapterInfo, data_size), 16);
     }
 
     #[test]
