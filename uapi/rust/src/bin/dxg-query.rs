@@ -5,6 +5,9 @@
 
 use std::process::ExitCode;
 
+/// KMTQAITYPE_ADAPTERTYPE: the adapter type flags.
+const QAI_ADAPTERTYPE: u32 = 15;
+
 fn main() -> ExitCode {
     let nodes: Vec<String> = std::env::args().skip(1).collect();
     if nodes.is_empty() {
@@ -20,12 +23,16 @@ fn main() -> ExitCode {
                     "driver is {name:?}, not dxg"
                 )));
             }
-            n.query_adapter()
+            let info = n.query_adapter()?;
+            // A round trip to the host: KMTQAITYPE_ADAPTERTYPE (15).
+            let mut ty = [0u8; 4];
+            n.query_adapter_info(QAI_ADAPTERTYPE, &mut ty)?;
+            Ok((info, u32::from_le_bytes(ty)))
         });
         match r {
-            Ok(i) => println!(
-                "{path}: luid={:#018x} uapi={} host={} compute_only={} description={:?}",
-                i.luid, i.uapi_version, i.host_version, i.compute_only, i.description
+            Ok((i, ty)) => println!(
+                "{path}: luid={:#018x} uapi={} host={} compute_only={} adapter_type={:#x} description={:?}",
+                i.luid, i.uapi_version, i.host_version, i.compute_only, ty, i.description
             ),
             Err(e) => {
                 eprintln!("dxg-query: {path}: {e}");
