@@ -1,0 +1,56 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+# Every fault class of dxg-host, injected into a host round trip of a user
+# process (QUERYADAPTERINFO) and into adapter bring-up: each ends in a
+# clean errno within a bounded time, never a splat (the harness checks the
+# kernel log), and the adapter recovers once the host behaves.
+# dxg-test: timeout=400
+# dxg-qemu: -device pci-testdev
+. "$DXG_TESTS/lib.sh"
+
+dxg_load standin=1 loopback=1 timeout_ms=3000
+host_start --adapters 1 --seed 7
+wait_for 60 adapters_are 1 || { host_log; fail "the adapter did not open"; }
+node=$(dxg_render_nodes)
+dxg-query $node || fail "clean query failed"
+
+recover() {
+	host_ctl rescind vgpu 0 >/dev/null 2>&1
+	wait_for 30 adapters_are 0 || fail "$1: adapter still bound after rescind"
+	host_ctl offer vgpu 0 || fail "$1: re-offer"
+	wait_for 60 adapters_are 1 || fail "$1: adapter did not come back"
+	node=$(dxg_render_nodes)
+}
+
+for class in truncated oversized unknown-status pending garbage wrong-trans-id no-reply rescind-in-flight; do
+	host_ctl fault "$class:cmd=query-adapter-info:count=1" || fail "ctl fault $class"
+	t0=$(cut -d. -f1 /proc/uptime)
+	out=$(dxg-query $node 2>&1); rc=$?
+	t1=$(cut -d. -f1 /proc/uptime)
+	echo "$class: rc=$rc $out ($((t1 - t0)) s)"
+	[ $((t1 - t0)) -le 10 ] || fail "$class: took $((t1 - t0)) s"
+	case $class in
+	garbage) ;; # random bytes may even decode; only no splat matters
+	*) [ $rc -ne 0 ] || fail "$class: the query succeeded" ;;
+	esac
+	case $class in
+	unknown-status) echo "$out" | grep -q "Input/output error" || fail "$class: want EIO" ;;
+	truncated|pending) echo "$out" | grep -q "Protocol error" || fail "$class: want EPROTO" ;;
+	wrong-trans-id|no-reply) echo "$out" | grep -q "timed out" || fail "$class: want ETIMEDOUT" ;;
+	rescind-in-flight) echo "$out" | grep -q "No such device" || fail "$class: want ENODEV" ;;
+	esac
+	case $class in
+	wrong-trans-id|no-reply|rescind-in-flight) recover $class ;;
+	esac
+	dxg-query $node >/dev/null || fail "$class: no clean query afterwards"
+done
+
+# Bring-up: a failing GETINTERNALADAPTERINFO leaves the function unbound.
+host_ctl fault "unknown-status:cmd=get-internal-adapter-info:count=1" || fail "ctl fault"
+host_ctl rescind vgpu 0
+wait_for 30 adapters_are 0 || fail "adapter still bound after rescind"
+host_ctl offer vgpu 0
+wait_for 30 sh -c 'dmesg | grep -q "cannot open the adapter: EIO"' || { dmesg | grep dxg; fail "bring-up fault not reported"; }
+adapters_are 0 || fail "adapter bound despite a failed bring-up"
+host_stop
+dxg_unload
