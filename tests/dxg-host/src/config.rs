@@ -194,6 +194,14 @@ fn parse_bool(s: &str) -> Result<bool, String> {
     }
 }
 
+/// Options that take no value on the command line.
+fn is_flag(key: &str) -> bool {
+    matches!(
+        key,
+        "map-guest-memory" | "no-pci" | "reprobe" | "async-msg" | "verbose" | "v"
+    )
+}
+
 impl Config {
     fn adapter_mut(&mut self, i: usize) -> &mut AdapterCfg {
         while self.adapters.len() <= i {
@@ -354,7 +362,11 @@ impl Config {
                 c.apply(&key, Some(&v))?;
                 continue;
             }
-            let next = it.peek().cloned();
+            let next = if is_flag(&key) {
+                None
+            } else {
+                it.peek().cloned()
+            };
             if c.apply(&key, next.as_deref())? {
                 it.next();
             }
