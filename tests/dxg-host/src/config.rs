@@ -194,6 +194,26 @@ fn parse_bool(s: &str) -> Result<bool, String> {
     }
 }
 
+/// Options that take a value.
+const VALUED: &[&str] = &[
+    "config",
+    "device",
+    "adapters",
+    "adapter",
+    "mmio-size",
+    "host-caps",
+    "version",
+    "order",
+    "pci",
+    "latency",
+    "exec-latency",
+    "fault",
+    "seed",
+    "control",
+    "paging",
+    "gpu-timeout",
+];
+
 /// Options that take no value on the command line.
 fn is_flag(key: &str) -> bool {
     matches!(
@@ -246,6 +266,9 @@ impl Config {
             "async-msg" => self.async_msg = true,
             "verbose" | "v" => self.verbose = true,
             _ => {
+                if !VALUED.contains(&key) {
+                    return Err(format!("unknown option --{key}"));
+                }
                 let v = need()?;
                 match key {
                     "config" => self.load_file(v)?,

@@ -79,3 +79,29 @@ pub fn client(path: &str, cmd: &str) -> i32 {
         1
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Config;
+    use crate::transport::MemTransport;
+
+    #[test]
+    fn socket_round_trip() {
+        let path = std::env::temp_dir().join(format!("dxg-host-test-{}.sock", std::process::id()));
+        let path = path.to_string_lossy().into_owned();
+        let cfg = Config {
+            control: path.clone(),
+            ..Default::default()
+        };
+        let host = Arc::new(Host::new(cfg, MemTransport::new()));
+        let t = serve(host.clone(), &path).unwrap();
+        assert_eq!(client(&path, "offer vm"), 0);
+        assert_eq!(client(&path, "offer vm"), 1);
+        assert_eq!(client(&path, "stats"), 0);
+        assert_eq!(client(&path, "quit"), 0);
+        t.join().unwrap();
+        assert!(host.quitting());
+        assert_eq!(client(&path, "stats"), 2);
+    }
+}
