@@ -14,8 +14,48 @@ use dxg_host::{control, pci};
 
 static SIGNALLED: AtomicBool = AtomicBool::new(false);
 
-extern "C" fn on_signal(_: libc::c_int) {
-    SIGNALLED.store(true, Ordering::SeqCst);
+extern "C" fn on_signal(sig: libc::c_int) {
+    if sig != libc::SIGUSR1 {
+        SIGNALLED.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Installs `on_signal` for SIGTERM, SIGINT and SIGUSR1 *without*
+/// SA_RESTART, so a blocking read() of the loopback device returns EINTR.
+fn install_signals() {
+    for sig in [libc::SIGTERM, libc::SIGINT, libc::SIGUSR1] {
+        // SAFETY: a zeroed sigaction with an async-signal-safe handler
+        // (it only stores to an atomic) and an empty mask.
+        unsafe {
+            let mut sa: libc::sigaction = std::mem::zeroed();
+            sa.sa_sigaction = on_signal as extern "C" fn(libc::c_int) as *const () as usize;
+            libc::sigemptyset(&mut sa.sa_mask);
+            sa.sa_flags = 0;
+            libc::sigaction(sig, &sa, std::ptr::null_mut());
+        }
+    }
+}
+
+/// The loopback device may not implement poll(), so the main thread can
+/// sit in a blocking read(). Once the host is asked to stop, this thread
+/// keeps poking the main thread with SIGUSR1 until it has left the loop.
+fn spawn_waker(host: Arc<Host>, done: Arc<AtomicBool>) {
+    // SAFETY: pthread_self has no preconditions.
+    let main_thread = unsafe { libc::pthread_self() };
+    let _ = std::thread::Builder::new()
+        .name("waker".into())
+        .spawn(move || {
+            while !done.load(Ordering::SeqCst) {
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                if (SIGNALLED.load(Ordering::SeqCst) || host.quitting())
+                    && !done.load(Ordering::SeqCst)
+                {
+                    // SAFETY: the main thread outlives this loop (`done` is
+                    // set before it returns from `run`).
+                    unsafe { libc::pthread_kill(main_thread, libc::SIGUSR1) };
+                }
+            }
+        });
 }
 
 fn ctl(args: &[String]) -> ExitCode {
@@ -114,17 +154,9 @@ fn run(cfg: Config) -> Result<(), String> {
                 .map_err(|e| format!("{}: {e}", cfg.control))?,
         )
     };
-    // SAFETY: the handler only stores to an atomic.
-    unsafe {
-        libc::signal(
-            libc::SIGTERM,
-            on_signal as extern "C" fn(libc::c_int) as *const () as libc::sighandler_t,
-        );
-        libc::signal(
-            libc::SIGINT,
-            on_signal as extern "C" fn(libc::c_int) as *const () as libc::sighandler_t,
-        );
-    }
+    install_signals();
+    let done = Arc::new(AtomicBool::new(false));
+    spawn_waker(host.clone(), done.clone());
     eprintln!("dxg-host: serving (seed {})", cfg.seed);
     let mut buf = vec![0u8; RECORD_HEADER_SIZE + 2 * MAX_PACKET + 4096];
     let mut result = Ok(());
@@ -142,6 +174,7 @@ fn run(cfg: Config) -> Result<(), String> {
             }
         }
     }
+    done.store(true, Ordering::SeqCst);
     eprintln!("dxg-host: exiting");
     host.shutdown();
     if let Some(t) = ctl {
