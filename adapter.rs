@@ -16,7 +16,7 @@ use crate::proto::{
         OpenAdapter, OpenAdapterReply, QueryAdapterInfoMsg,
     },
     codec::command_len,
-    decode_reply, encode_command, Command, Framing, Handle, Luid,
+    decode_reply, decode_status, encode_command, Command, Framing, Handle, Luid,
 };
 use crate::vm::Vm;
 use crate::vmbus::{channel::Channel, directory::Entry};
@@ -38,6 +38,25 @@ pub(crate) fn call<C: Command>(
 /// The largest QUERYADAPTERINFO buffer (the host's replies for the
 /// documented query types are far smaller; this bounds kernel memory).
 pub(crate) const MAX_QUERY: usize = 64 * 1024;
+
+/// Decode a reply that has no status field (protocol §4.7, "raw data").
+///
+/// How the host reports failure for those is not documented; hosts answer
+/// with a bare NTSTATUS, which is shorter than any such reply. So a reply
+/// that fails to decode but starts with a failure status gets that
+/// status's errno; anything else malformed is `EPROTO`.
+fn decode_raw_reply<T>(
+    reply: &[u8],
+    decode: impl FnOnce(&[u8]) -> crate::proto::ProtoResult<T>,
+) -> Result<T> {
+    match decode(reply) {
+        Ok(v) => Ok(v),
+        Err(e) => match decode_status(reply) {
+            Ok(st) if st.check().is_err() => Err(crate::errno(st.errno())),
+            _ => Err(crate::proto_err(e)),
+        },
+    }
+}
 
 /// An open adapter.
 pub(crate) struct Adapter {
@@ -74,7 +93,7 @@ impl Adapter {
             &GetInternalAdapterInfo::new(),
             AdapterInfoReply::size_for(version),
         )
-        .and_then(|r| AdapterInfoReply::decode(&r, version).map_err(crate::proto_err));
+        .and_then(|r| decode_raw_reply(&r, |r| AdapterInfoReply::decode(r, version)));
         let info = match info {
             Ok(i) => i,
             Err(e) => {

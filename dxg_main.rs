@@ -96,6 +96,8 @@ struct DxgModule {
     _pci: kdriver::Registration<kpci::Adapter<pci::VgpuFunctionDriver>>,
     #[pin]
     _channels: kdriver::Registration<auxiliary::Adapter<vmbus::chandev::ChannelDriver>>,
+    /// Declared last: freed after every driver is gone.
+    _directory: vmbus::directory::DirectoryStorage,
 }
 
 impl kernel::InPlaceModule for DxgModule {
@@ -105,6 +107,7 @@ impl kernel::InPlaceModule for DxgModule {
         // is registered.
         unsafe { vmbus::directory::DIRECTORY.init() };
         try_pin_init!(Self {
+            _directory: vmbus::directory::DirectoryStorage,
             _channels <- kdriver::Registration::new(MODULE_NAME, module),
             _pci <- kdriver::Registration::new(MODULE_NAME, module),
             loopback: if module_parameters::loopback.value() {

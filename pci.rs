@@ -184,7 +184,7 @@ impl pci::Driver for VgpuFunctionDriver {
             Ok(a) => a,
             Err(e) => {
                 vgpu.unclaim(pdev);
-                dev_err!(pdev.as_ref(), "cannot open the adapter: {:?}\n", e);
+                dev_err!(pdev.as_ref(), "cannot open the adapter: error {}\n", e.to_errno());
                 // A channel that died (rescind, host lost) may come back:
                 // wait for it like for a channel not offered yet.
                 return Err(if e == ENODEV || e == ETIMEDOUT { EPROBE_DEFER } else { e });

@@ -29,6 +29,18 @@ kernel::sync::global_lock! {
     pub(crate) unsafe(uninit) static DIRECTORY: Mutex<KVec<Arc<Entry>>> = KVec::new();
 }
 
+/// Frees the directory's storage when dropped: the module owns one and
+/// drops it after its drivers are unregistered (the directory is empty
+/// then, but its vector may still hold capacity).
+pub(crate) struct DirectoryStorage;
+
+impl Drop for DirectoryStorage {
+    fn drop(&mut self) {
+        let v = core::mem::take(&mut *DIRECTORY.lock());
+        drop(v);
+    }
+}
+
 /// A bound channel device, as the directory knows it.
 #[pin_data]
 pub(crate) struct Entry {

@@ -255,6 +255,14 @@ impl LoopLink {
         *self.target.lock() = Some(Target { channel, notify });
     }
 
+    /// Fail everything in flight on the bound channel: the host is gone.
+    fn kill(&self) {
+        let channel = self.target.lock().as_ref().map(|t| t.channel.clone());
+        if let Some(c) = channel {
+            c.kill(ENODEV);
+        }
+    }
+
     /// Unbind it (channel device removal).
     pub(crate) fn detach(&self) {
         let t = self.target.lock().take();
@@ -301,8 +309,15 @@ impl MiscDevice for Session {
     fn release(session: Arc<Session>, _file: &File) {
         session.out.lock().closed = true;
         session.out_ready.notify_all();
-        // Rescind everything, outside the lock (unbinding takes time).
         let list = core::mem::take(&mut session.offers.lock().list);
+        // The host is gone: fail every request in flight on every channel
+        // first. Unbinding an adapter unplugs its DRM device, which waits
+        // for all DRM ioctls in progress (the unplug SRCU is global), and
+        // those may be waiting on another channel of this host.
+        for o in list.iter() {
+            o.link.kill();
+        }
+        // Then rescind everything, outside the lock.
         drop(list);
     }
 

@@ -50,7 +50,7 @@ host_ctl fault "unknown-status:cmd=get-internal-adapter-info:count=1" || fail "c
 host_ctl rescind vgpu 0
 wait_for 30 adapters_are 0 || fail "adapter still bound after rescind"
 host_ctl offer vgpu 0
-wait_for 30 sh -c 'dmesg | grep -q "cannot open the adapter: EIO"' || { dmesg | grep dxg; fail "bring-up fault not reported"; }
+wait_for 30 sh -c 'dmesg | grep -q "cannot open the adapter: error -5"' || { dmesg | grep dxg; fail "bring-up fault not reported"; }
 adapters_are 0 || fail "adapter bound despite a failed bring-up"
 host_stop
 dxg_unload

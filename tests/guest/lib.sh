@@ -52,9 +52,12 @@ host_start() {
 	wait_for 20 test -S $HOST_SOCK || { cat $HOST_LOG; fail "dxg-host did not start"; }
 }
 host_ctl() { dxg-host ctl --control $HOST_SOCK "$@"; }
+# host_stop: SIGTERM the host; it closes the loopback device, which
+# rescinds everything it offered. Escalate if it does not go.
 host_stop() {
 	[ -n "${HOST_PID:-}" ] || return 0
 	kill $HOST_PID 2>/dev/null
+	wait_for 10 sh -c "! kill -0 $HOST_PID" || { echo "-- dxg-host ignored SIGTERM"; kill -9 $HOST_PID; }
 	wait $HOST_PID 2>/dev/null
 	HOST_PID=
 	rm -f $HOST_SOCK
