@@ -4,6 +4,7 @@
 #   make run      build what is missing, boot a guest with simulated adapters
 #   make check    cargo tests, module build, guest tests; ends "N passed, N failed"
 #   make check T=pattern   only the matching tests (glob or substring, comma list)
+#   make bench    benchmarks in the guest (ratios against same-run baselines)
 # Other targets: deps kernel rootfs module tools payload clean distclean.
 #
 # When invoked by the kernel build (M=), only Kbuild is used.
@@ -27,7 +28,7 @@ KDIR        = $$(cat $(OUT)/kernel.path)
 ROOTFS      = $$(cat $(OUT)/rootfs.path)
 
 .PHONY: all deps kernel rootfs module tools payload check check-host check-guest \
-	run clean distclean FORCE
+	bench run clean distclean FORCE
 
 all: module tools
 
@@ -59,7 +60,7 @@ payload: module tools rootfs
 	@rm -rf $(OUT)/payload && mkdir -p $(OUT)/payload/bin $(OUT)/payload/tests
 	@cp dxg.ko VERSION $(OUT)/payload/
 	@cp -r tests/harness $(OUT)/payload/harness
-	@cp tests/guest/*.sh tests/harness/selftest/*.sh $(OUT)/payload/tests/
+	@cp tests/guest/*.sh tests/harness/selftest/*.sh tests/bench/*.sh $(OUT)/payload/tests/
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR)/tests/harness/selftest/splat $(KFLAGS) modules
 	@cp tests/harness/selftest/splat/dxg_splat.ko $(OUT)/payload/
 	@find target/release -maxdepth 1 -type f -executable -exec cp {} $(OUT)/payload/bin/ \;
@@ -94,6 +95,12 @@ check-guest:
 	@$(HARNESS) --out $(OUT)/check --filter "$(T)" --summary-file $(SUMMARY)
 	@if [ -z "$(T)" ] || [[ harness-selftest == *$(T)* ]]; then \
 		tests/harness/selftest.sh $(SUMMARY) $(HARNESS_ARGS); fi
+
+# Benchmarks: ratios against a baseline measured in the same guest run.
+bench: payload
+	@$(HARNESS) --tests tests/bench --out $(OUT)/bench --filter "$(T)" \
+		--summary-file $(OUT)/bench/summary; \
+	for f in $(OUT)/bench/boot*/bench-*.out; do echo "== $$(basename $$f .out)"; cat $$f; done
 
 run: payload
 	@$(HARNESS) --out $(OUT) --run --qemu-extra "-device pci-testdev -device pci-testdev"
