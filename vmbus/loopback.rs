@@ -364,6 +364,13 @@ impl MiscDevice for Session {
         let mut n = iov.copy_to_iter(hdr.as_bytes());
         n += iov.copy_to_iter(&packet);
         if n != RECORD_HDR + len {
+            // A bad buffer must not lose the packet: put it back in front
+            // (removing it left the capacity for it).
+            let mut q = me.out.lock();
+            q.bytes = q.bytes.saturating_add(len);
+            if q.packets.insert_within_capacity(0, (id, packet)).is_err() {
+                q.bytes = q.bytes.saturating_sub(len);
+            }
             return Err(EFAULT);
         }
         *kiocb.ki_pos_mut() += n as i64;
