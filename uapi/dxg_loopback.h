@@ -23,10 +23,18 @@
  * -EINVAL on a malformed record or packet and -ENOENT for a channel that
  * is not offered.
  *
- * Memory the guest shares with the host (GPADLs, the IO space) is mapped
- * by mmap() at offset (gpadl_handle << PAGE_SHIFT), without a copy.
+ * Memory the guest shares with the host will be mapped by mmap(): the IO
+ * space at offset 0, a GPADL at offset (gpadl_handle << PAGE_SHIFT),
+ * without a copy. (Not implemented by the driver yet: it shares no guest
+ * memory so far.)
  *
- * Closing the file rescinds every channel it offered.
+ * Closing the file rescinds every channel it offered, after failing every
+ * request still waiting for a reply on any of them.
+ *
+ * OFFER and RESCIND may wait for the driver: a rescind unplugs the
+ * adapter's DRM device, which waits for DRM ioctls in progress, and those
+ * may wait for this host's replies on other channels. A host must keep
+ * serving read()/write() on another thread while it offers or rescinds.
  */
 #ifndef _UAPI_DXG_LOOPBACK_H_
 #define _UAPI_DXG_LOOPBACK_H_
