@@ -26,6 +26,7 @@ use crate::vmbus::{chandev::ChannelKind, channel::Channel};
 kernel::sync::global_lock! {
     // SAFETY: `init()` is called in module init before any driver that
     // uses the directory is registered.
+    /// Protects the list of bound channel devices.
     pub(crate) unsafe(uninit) static DIRECTORY: Mutex<KVec<Arc<Entry>>> = KVec::new();
 }
 
