@@ -25,10 +25,10 @@ static int __init dxg_splat_init(void)
 		 * Several objects: the last pointer may survive in a stale
 		 * stack slot that kmemleak scans, the others cannot.
 		 */
-		for (i = 0; i < 16; i++)
+		for (i = 0; i < 64; i++)
 			if (!kzalloc(128, GFP_KERNEL))
 				return -ENOMEM;
-		pr_info("dxg_splat: leaked 16 objects\n");
+		pr_info("dxg_splat: leaked 64 objects\n");
 	}
 	return 0;
 }
