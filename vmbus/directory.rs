@@ -155,11 +155,12 @@ pub(crate) fn leave(entry: &Arc<Entry>) {
     };
     if let Some(pdev) = user {
         let dev: &kernel::device::Device = pdev.as_ref();
+        let raw = crate::util::raw_device(dev);
         // SAFETY: `pdev` holds a reference to the device; device_reprobe()
         // takes the device lock itself. We hold no lock here, and the
         // caller (a channel device's unbind) holds only the channel
         // device's lock, which no PCI probe or remove of ours takes.
-        let ret = unsafe { kernel::bindings::device_reprobe(crate::util::raw_device(dev)) };
+        let ret = unsafe { kernel::bindings::device_reprobe(raw) };
         if ret != 0 {
             dev_warn!(dev, "reprobe after channel rescind failed: {}\n", ret);
         }

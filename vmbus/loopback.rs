@@ -158,11 +158,12 @@ impl Session {
             mmio_size: req.mmio_size,
             link: link.clone(),
         };
+        let parent: *const kernel::device::Device<kernel::device::Bound> =
+            core::ptr::from_ref(this.faux.as_ref().as_ref());
         // SAFETY: The faux device outlives this registration: `Offered`
         // values live in `offers`, which is emptied in release() and in
         // the session's drop, both before `faux` (declared last) drops.
-        let parent: &'static kernel::device::Device<kernel::device::Bound> =
-            unsafe { &*core::ptr::from_ref(this.faux.as_ref().as_ref()) };
+        let parent: &'static kernel::device::Device<kernel::device::Bound> = unsafe { &*parent };
         offers.list.reserve(1, GFP_KERNEL)?;
         // The channel device may bind (and its driver probe) right here.
         let reg = auxiliary::Registration::<ForLt!(Offer)>::new(
