@@ -4,7 +4,18 @@
 //! (layouts asserted in the tests), and a safe library over it.
 //!
 //! Core DRM ioctls (version, GEM close, PRIME, syncobj) come from the `drm`
-//! crate; this crate adds dxg's own.
+//! crate; this crate adds dxg's own. The argument structs and raw ioctls of
+//! the object ioctls (0x02..) are in [`abi`] (re-exported here); the safe
+//! library over them ([`Device`], [`Context`], [`Bo`], [`Mapping`],
+//! [`Syncobj`]) in `gpu.rs`.
+
+pub mod abi;
+mod gpu;
+#[cfg(test)]
+mod layout_tests;
+
+pub use abi::*;
+pub use gpu::*;
 
 use std::fs::{File, OpenOptions};
 use std::io;
@@ -100,6 +111,7 @@ pub struct AdapterInfo {
 }
 
 /// An open dxg DRM node (render node or primary node).
+#[derive(Debug)]
 pub struct Node(File);
 
 impl AsFd for Node {
@@ -109,6 +121,7 @@ impl AsFd for Node {
 }
 
 impl drm::Device for Node {}
+impl drm::control::Device for Node {}
 
 impl Node {
     /// Open `path` (for example `/dev/dri/renderD128`) read-write.
