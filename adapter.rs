@@ -35,6 +35,63 @@ pub(crate) fn call<C: Command>(
     channel.request(&msg, max_reply)
 }
 
+/// A variable-size guest-to-host message of the protocol module.
+pub(crate) trait Message {
+    /// Its encoded length with `framing`.
+    fn encoded_len(&self, framing: &Framing) -> crate::proto::ProtoResult<usize>;
+    /// Encode it into `buf`; the number of bytes written.
+    fn encode(&self, framing: &Framing, buf: &mut [u8]) -> crate::proto::ProtoResult<usize>;
+}
+
+macro_rules! impl_message {
+    ($($t:ty),* $(,)?) => {$(
+        impl Message for $t {
+            fn encoded_len(&self, framing: &Framing) -> crate::proto::ProtoResult<usize> {
+                <$t>::encoded_len(self, framing)
+            }
+            fn encode(&self, framing: &Framing, buf: &mut [u8]) -> crate::proto::ProtoResult<usize> {
+                <$t>::encode(self, framing, buf)
+            }
+        }
+    )*};
+}
+
+impl_message!(
+    QueryAdapterInfoMsg<'_>,
+    crate::proto::context::CreateContextMsg<'_>,
+    crate::proto::alloc::CreateAllocationMsg<'_>,
+    crate::proto::alloc::DestroyAllocationMsg<'_>,
+    crate::proto::submit::SubmitCommandMsg<'_>,
+    crate::proto::syncmsg::SignalSyncObjectMsg<'_>,
+    crate::proto::syncmsg::WaitFromCpuMsg<'_>,
+    crate::proto::misc::EscapeMsg<'_>,
+    crate::proto::residency::MakeResidentMsg<'_>,
+    crate::proto::residency::EvictMsg<'_>,
+);
+
+/// Send the variable-size message `msg` on `channel`; see [`call`].
+pub(crate) fn call_msg(
+    channel: &Channel,
+    framing: &Framing,
+    msg: &dyn Message,
+    max_reply: usize,
+) -> Result<KVec<u8>> {
+    let mut buf = KVec::from_elem(0u8, msg.encoded_len(framing).map_err(crate::proto_err)?, GFP_KERNEL)?;
+    let n = msg.encode(framing, &mut buf).map_err(crate::proto_err)?;
+    buf.truncate(n);
+    channel.request(&buf, max_reply)
+}
+
+/// Check a bare-NTSTATUS reply: its errno if the host failed the request.
+/// A pending status is a protocol error where a final answer is required.
+pub(crate) fn check_status(reply: &[u8]) -> Result {
+    let st = decode_status(reply).map_err(crate::proto_err)?;
+    if st.is_pending() {
+        return Err(EPROTO);
+    }
+    st.check().map(|_| ()).map_err(crate::errno)
+}
+
 /// The largest QUERYADAPTERINFO buffer (the host's replies for the
 /// documented query types are far smaller; this bounds kernel memory).
 pub(crate) const MAX_QUERY: usize = 64 * 1024;
@@ -45,7 +102,7 @@ pub(crate) const MAX_QUERY: usize = 64 * 1024;
 /// with a bare NTSTATUS, which is shorter than any such reply. So a reply
 /// that fails to decode but starts with a failure status gets that
 /// status's errno; anything else malformed is `EPROTO`.
-fn decode_raw_reply<T>(
+pub(crate) fn decode_raw<T>(
     reply: &[u8],
     decode: impl FnOnce(&[u8]) -> crate::proto::ProtoResult<T>,
 ) -> Result<T> {
@@ -93,7 +150,7 @@ impl Adapter {
             &GetInternalAdapterInfo::new(),
             AdapterInfoReply::size_for(version),
         )
-        .and_then(|r| decode_raw_reply(&r, |r| AdapterInfoReply::decode(r, version)));
+        .and_then(|r| decode_raw(&r, |r| AdapterInfoReply::decode(r, version)));
         let info = match info {
             Ok(i) => i,
             Err(e) => {
@@ -148,11 +205,7 @@ impl Adapter {
         }
         let size = u32::try_from(data.len()).map_err(|_| E2BIG)?;
         let msg = QueryAdapterInfoMsg::new(process, query_type, data).map_err(crate::proto_err)?;
-        let mut buf =
-            KVec::from_elem(0u8, msg.encoded_len(&self.framing).map_err(crate::proto_err)?, GFP_KERNEL)?;
-        let n = msg.encode(&self.framing, &mut buf).map_err(crate::proto_err)?;
-        buf.truncate(n);
-        let reply = self.vgpu.channel().request(&buf, data.len() + 4)?;
+        let reply = self.request_msg(&msg, data.len() + 4)?;
         let (status, bytes) = decode_query_adapter_info_reply(&reply, self.version, size)
             .map_err(crate::proto_err)?;
         if status.is_pending() {
@@ -162,6 +215,44 @@ impl Adapter {
         status.check().map_err(crate::errno)?;
         data.copy_from_slice(bytes);
         Ok(())
+    }
+
+    /// Send the fixed-size command `cmd` on the vGPU channel.
+    pub(crate) fn request<C: Command>(&self, cmd: &C, max_reply: usize) -> Result<KVec<u8>> {
+        call(self.vgpu.channel(), &self.framing, cmd, max_reply)
+    }
+
+    /// Send the fixed-size VM-level command `cmd` on the VM-level channel.
+    pub(crate) fn request_global<C: Command>(&self, cmd: &C, max_reply: usize) -> Result<KVec<u8>> {
+        call(self.vm.channel(), &Framing::new(self.version, Luid::ZERO), cmd, max_reply)
+    }
+
+    /// Send the variable-size message `msg` on the vGPU channel.
+    pub(crate) fn request_msg(&self, msg: &dyn Message, max_reply: usize) -> Result<KVec<u8>> {
+        call_msg(self.vgpu.channel(), &self.framing, msg, max_reply)
+    }
+
+    /// Whether the vGPU channel died (and with which error).
+    pub(crate) fn dead(&self) -> Option<Error> {
+        self.vgpu.channel().dead()
+    }
+
+    /// The host's handle of the adapter.
+    pub(crate) fn host_handle(&self) -> Handle {
+        self.host_handle
+    }
+
+    /// Identifies the adapter's guest events in its VM (unique while the
+    /// adapter exists).
+    pub(crate) fn event_owner(&self) -> u64 {
+        Arc::as_ptr(&self.vgpu) as usize as u64
+    }
+
+    /// The adapter is going away: fail every guest event it waits for
+    /// (fences of its submissions complete with `ENODEV`). Called once no
+    /// ioctl can run any more (after the DRM device is unplugged).
+    pub(crate) fn fail_events(&self) {
+        self.vm.fail_events(Some(self.event_owner()), ENODEV);
     }
 
     /// The adapter LUID user space sees.

@@ -8,6 +8,13 @@
 #include <drm/drm_device.h>
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
+#include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_syncobj.h>
+#include <linux/dma-fence.h>
+#include <linux/dma-fence-chain.h>
+#include <linux/mm.h>
+#include <linux/slab.h>
+#include <linux/vmalloc.h>
 
 #include "dxg_helpers.h"
 
@@ -43,6 +50,15 @@ int dxg_drm_add_features(struct drm_device *dev, u32 features)
 	if (!dxg_drm_driver_orig) {
 		dxg_drm_driver = *dev->driver;
 		dxg_drm_driver.driver_features |= features;
+		/*
+		 * The Rust shmem GEM defaults create plain C shmem objects
+		 * for dumb buffers and foreign dma-bufs, which are not the
+		 * Rust Object<T> every callback expects. dxg has no dumb
+		 * buffers; PRIME import of a foreign dma-buf fails (-EINVAL
+		 * from the core) instead; self-import still works.
+		 */
+		dxg_drm_driver.dumb_create = NULL;
+		dxg_drm_driver.gem_prime_import_sg_table = NULL;
 		dxg_drm_fops = *dev->driver->fops;
 		dxg_drm_fops.show_fdinfo = drm_show_fdinfo;
 		dxg_drm_driver.fops = &dxg_drm_fops;
@@ -55,4 +71,141 @@ int dxg_drm_add_features(struct drm_device *dev, u32 features)
 		dev->driver = &dxg_drm_driver;
 	mutex_unlock(&dxg_drm_driver_lock);
 	return ret;
+}
+
+/* --- guest pages shared with the host ------------------------------------ */
+
+struct page **dxg_gem_pages(struct drm_gem_object *obj)
+{
+	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+	struct sg_table *sgt;
+
+	if (drm_gem_is_imported(obj))
+		return ERR_PTR(-EOPNOTSUPP);
+	/*
+	 * The sg_table holds one pages_use_count reference until
+	 * drm_gem_shmem_release(), which drops exactly that one (a pin
+	 * would trip its WARN); shmem->pages is valid until then.
+	 */
+	sgt = drm_gem_shmem_get_pages_sgt(shmem);
+	if (IS_ERR(sgt))
+		return ERR_CAST(sgt);
+	return shmem->pages;
+}
+
+void dxg_page_get(struct page *page)
+{
+	get_page(page);
+}
+
+void dxg_page_put(struct page *page)
+{
+	put_page(page);
+}
+
+void *dxg_vmap_pages(struct page **pages, unsigned int count)
+{
+	return vmap(pages, count, VM_MAP, PAGE_KERNEL);
+}
+
+void dxg_vunmap(const void *addr)
+{
+	vunmap(addr);
+}
+
+/* --- fences ---------------------------------------------------------------- */
+
+struct dxg_fence {
+	struct dma_fence base;
+	spinlock_t lock;
+};
+
+static const char *dxg_fence_driver_name(struct dma_fence *f)
+{
+	return "dxg";
+}
+
+static const char *dxg_fence_timeline_name(struct dma_fence *f)
+{
+	return "context";
+}
+
+static const struct dma_fence_ops dxg_fence_ops = {
+	.get_driver_name = dxg_fence_driver_name,
+	.get_timeline_name = dxg_fence_timeline_name,
+};
+
+u64 dxg_fence_context_alloc(void)
+{
+	return dma_fence_context_alloc(1);
+}
+
+struct dma_fence *dxg_fence_create(u64 context, u64 seqno)
+{
+	struct dxg_fence *f = kzalloc(sizeof(*f), GFP_KERNEL);
+
+	if (!f)
+		return NULL;
+	spin_lock_init(&f->lock);
+	dma_fence_init(&f->base, &dxg_fence_ops, &f->lock, context, seqno);
+	return &f->base;
+}
+
+void dxg_fence_signal(struct dma_fence *fence, int error)
+{
+	if (error)
+		dma_fence_set_error(fence, error);
+	dma_fence_signal(fence);
+}
+
+void dxg_fence_put(struct dma_fence *fence)
+{
+	dma_fence_put(fence);
+}
+
+struct dma_fence *dxg_fence_get(struct dma_fence *fence)
+{
+	return dma_fence_get(fence);
+}
+
+bool dxg_fence_is_signaled(struct dma_fence *fence)
+{
+	return dma_fence_is_signaled(fence);
+}
+
+/* --- syncobjs ------------------------------------------------------------- */
+
+struct drm_syncobj *dxg_syncobj_lookup(struct drm_file *file, u32 handle)
+{
+	return drm_syncobj_find(file, handle);
+}
+
+void dxg_syncobj_put(struct drm_syncobj *syncobj)
+{
+	drm_syncobj_put(syncobj);
+}
+
+int dxg_syncobj_fence(struct drm_file *file, u32 handle, u64 point,
+		      struct dma_fence **fence)
+{
+	return drm_syncobj_find_fence(file, handle, point, 0, fence);
+}
+
+struct dma_fence_chain *dxg_fence_chain_alloc(void)
+{
+	return dma_fence_chain_alloc();
+}
+
+void dxg_fence_chain_free(struct dma_fence_chain *chain)
+{
+	dma_fence_chain_free(chain);
+}
+
+void dxg_syncobj_install(struct drm_syncobj *syncobj, u64 point,
+			 struct dma_fence *fence, struct dma_fence_chain *chain)
+{
+	if (point)
+		drm_syncobj_add_point(syncobj, chain, fence, point);
+	else
+		drm_syncobj_replace_fence(syncobj, fence);
 }

@@ -12,6 +12,8 @@
 //! userspace), [`sys`] (C bindings).
 
 mod adapter;
+mod context;
+mod device;
 mod drm;
 mod pci;
 mod process;

@@ -79,16 +79,19 @@ pub(crate) struct VgpuFunctionDriver;
 
 /// A bound vGPU function: its open adapter.
 pub(crate) struct VgpuFunction<'bound> {
-    /// The adapter's DRM device; declared first, so it is unplugged before
-    /// the adapter closes.
-    _drm: DxgRegistration<'bound>,
+    /// The adapter's DRM device; unplugged first when the function goes.
+    drm: Option<DxgRegistration<'bound>>,
     pdev: &'bound pci::Device,
     vgpu: Arc<Entry>,
-    _adapter: Arc<Adapter>,
+    adapter: Arc<Adapter>,
 }
 
 impl Drop for VgpuFunction<'_> {
     fn drop(&mut self) {
+        // Unplug: waits for the ioctls in progress; no new one starts.
+        drop(self.drm.take());
+        // Then nothing can wait for a new host fence: fail the pending ones.
+        self.adapter.fail_events();
         dev_info!(self.pdev.as_ref(), "adapter removed\n");
         self.vgpu.unclaim(self.pdev);
     }
@@ -191,6 +194,7 @@ impl pci::Driver for VgpuFunctionDriver {
             }
         };
         let adapter = Arc::new(adapter, GFP_KERNEL)?;
+        adapter.vm().revive_owner(adapter.event_owner());
         let drm = match DxgRegistration::new(pdev, adapter.clone()) {
             Ok(d) => d,
             Err(e) => {
@@ -200,10 +204,10 @@ impl pci::Driver for VgpuFunctionDriver {
         };
         let pdev: &'bound pci::Device = pdev;
         Ok(VgpuFunction {
-            _drm: drm,
+            drm: Some(drm),
             pdev,
             vgpu,
-            _adapter: adapter,
+            adapter,
         })
     }
 }

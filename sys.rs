@@ -63,4 +63,9 @@ pub(crate) mod uapi {
     unsafe impl kernel::transmute::FromBytes for dxg_loopback_rescind {}
     // SAFETY: see above.
     unsafe impl kernel::transmute::AsBytes for dxg_loopback_record {}
+
+    const _: () = assert!(core::mem::size_of::<drm_dxg_sync>() == 16);
+    // SAFETY: a plain C struct of integers without padding (size asserted
+    // above): any byte pattern is a valid value.
+    unsafe impl kernel::transmute::FromBytes for drm_dxg_sync {}
 }

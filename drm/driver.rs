@@ -13,7 +13,10 @@ use kernel::{
     drm::{self, ioctl},
     pci,
     prelude::*,
-    sync::Arc,
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc,
+    },
 };
 
 use crate::adapter::Adapter;
@@ -29,9 +32,16 @@ pub(crate) type DxgDevice<Ctx = drm::Normal> = drm::Device<DxgDriver, Ctx>;
 /// Per-device data: the adapter behind the DRM device.
 pub(crate) struct DxgDeviceData {
     adapter: Arc<Adapter>,
+    /// The key of the next DRM file opened (see `DxgFile::key`).
+    next_file_key: Atomic<u64>,
 }
 
 impl DxgDeviceData {
+    /// A key no other file of this device ever had.
+    pub(crate) fn next_file_key(&self) -> u64 {
+        self.next_file_key.fetch_add(1, Relaxed)
+    }
+
     /// The adapter.
     pub(crate) fn adapter(&self) -> &Arc<Adapter> {
         &self.adapter
@@ -63,6 +73,26 @@ impl drm::Driver for DxgDriver {
         (DXG_QUERY_ADAPTER_INFO, uapi::DRM_DXG_QUERY_ADAPTER_INFO,
          uapi::DRM_IOCTL_DXG_QUERY_ADAPTER_INFO, uapi::drm_dxg_query_adapter_info,
          ioctl::RENDER_ALLOW, DxgFile::query_adapter_info),
+        (DXG_DEVICE_CREATE, uapi::DRM_DXG_DEVICE_CREATE, uapi::DRM_IOCTL_DXG_DEVICE_CREATE, uapi::drm_dxg_device_create,
+         ioctl::RENDER_ALLOW, DxgFile::device_create),
+        (DXG_DEVICE_DESTROY, uapi::DRM_DXG_DEVICE_DESTROY, uapi::DRM_IOCTL_DXG_DEVICE_DESTROY, uapi::drm_dxg_device_destroy,
+         ioctl::RENDER_ALLOW, DxgFile::device_destroy),
+        (DXG_CONTEXT_CREATE, uapi::DRM_DXG_CONTEXT_CREATE, uapi::DRM_IOCTL_DXG_CONTEXT_CREATE, uapi::drm_dxg_context_create,
+         ioctl::RENDER_ALLOW, DxgFile::context_create),
+        (DXG_CONTEXT_DESTROY, uapi::DRM_DXG_CONTEXT_DESTROY, uapi::DRM_IOCTL_DXG_CONTEXT_DESTROY, uapi::drm_dxg_context_destroy,
+         ioctl::RENDER_ALLOW, DxgFile::context_destroy),
+        (DXG_GEM_CREATE, uapi::DRM_DXG_GEM_CREATE, uapi::DRM_IOCTL_DXG_GEM_CREATE, uapi::drm_dxg_gem_create,
+         ioctl::RENDER_ALLOW, DxgFile::gem_create),
+        (DXG_GEM_MMAP_OFFSET, uapi::DRM_DXG_GEM_MMAP_OFFSET, uapi::DRM_IOCTL_DXG_GEM_MMAP_OFFSET, uapi::drm_dxg_gem_mmap_offset,
+         ioctl::RENDER_ALLOW, DxgFile::gem_mmap_offset),
+        (DXG_VM_BIND, uapi::DRM_DXG_VM_BIND, uapi::DRM_IOCTL_DXG_VM_BIND, uapi::drm_dxg_vm_bind,
+         ioctl::RENDER_ALLOW, DxgFile::vm_bind),
+        (DXG_SUBMIT, uapi::DRM_DXG_SUBMIT, uapi::DRM_IOCTL_DXG_SUBMIT, uapi::drm_dxg_submit,
+         ioctl::RENDER_ALLOW, DxgFile::submit),
+        (DXG_ESCAPE, uapi::DRM_DXG_ESCAPE, uapi::DRM_IOCTL_DXG_ESCAPE, uapi::drm_dxg_escape,
+         ioctl::RENDER_ALLOW, DxgFile::escape),
+        (DXG_RESIDENCY, uapi::DRM_DXG_RESIDENCY, uapi::DRM_IOCTL_DXG_RESIDENCY, uapi::drm_dxg_residency,
+         ioctl::RENDER_ALLOW, DxgFile::residency),
     }
 }
 
@@ -74,7 +104,10 @@ pub(crate) struct DxgRegistration<'bound> {
 impl<'bound> DxgRegistration<'bound> {
     /// Create and register the DRM device of `adapter`, parented on `pdev`.
     pub(crate) fn new(pdev: &'bound pci::Device<Core<'_>>, adapter: Arc<Adapter>) -> Result<Self> {
-        let data: Result<DxgDeviceData> = Ok(DxgDeviceData { adapter });
+        let data: Result<DxgDeviceData> = Ok(DxgDeviceData {
+            adapter,
+            next_file_key: Atomic::new(1),
+        });
         let drm = drm::UnregisteredDevice::<DxgDriver>::new(pdev, data)?;
         features::enable(&drm)?;
         // SAFETY: The registration lives in the PCI function's driver data

@@ -1,20 +1,62 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Per-open-file state.
+//! Per-open-file state and the driver's ioctls.
+//!
+//! A DRM file is a host process (created on open, destroyed on close). It
+//! owns the host devices and contexts it creates, by small per-file ids
+//! that are never reused while the file is open. Everything it owns is
+//! destroyed when the file closes: contexts, then devices, then the
+//! process. Every ioctl validates its whole argument (size, flags,
+//! reserved fields, bounds) before it sends anything to the host.
+//!
+//! Lock order: [`DxgFile::objects`] is a leaf, held only to look up or
+//! insert; host requests are sent without it.
 
+use kernel::page::PAGE_SIZE;
 use kernel::{
-    drm::{self, Registered},
+    drm::{self, gem::BaseObject, Registered},
+    new_mutex,
     prelude::*,
+    sync::{Arc, Mutex},
+    time::msecs_to_jiffies,
+    uaccess::{UserPtr, UserSlice},
 };
 
+use crate::adapter::Adapter;
+use crate::context::{HostContext, Submission};
+use crate::device::{self, HostDevice};
 use crate::drm::driver::{DxgDevice, DxgDriver};
+use crate::drm::fence::{syncobj_fence, ChainNode, Syncobj};
+use crate::drm::gem::{self, DxgGem, GemArgs};
 use crate::process::HostProcess;
+use crate::proto::Handle;
 use crate::sys::uapi;
-use kernel::uaccess::{UserPtr, UserSlice};
+
+/// Most devices one DRM file may create.
+const MAX_DEVICES: usize = 64;
+/// Most contexts one DRM file may create.
+const MAX_CONTEXTS: usize = 1024;
+/// Largest GEM object.
+const MAX_BO_SIZE: u64 = 1 << 32;
+
+/// What a file created, by id.
+struct FileObjects {
+    next_id: u32,
+    devices: KVec<(u32, Arc<HostDevice>)>,
+    contexts: KVec<(u32, Arc<HostContext>)>,
+}
 
 /// What a dxg DRM file holds.
+#[pin_data]
 pub(crate) struct DxgFile {
-    /// The file's host process; destroyed when the file closes.
+    /// Distinguishes this file from every other file of the device, ever.
+    key: u64,
+    adapter: Arc<Adapter>,
+    /// Protects the device and context tables.
+    #[pin]
+    objects: Mutex<FileObjects>,
+    /// The file's host process; destroyed when the file closes, after
+    /// everything above (fields drop in order).
     process: HostProcess,
 }
 
@@ -24,11 +66,90 @@ impl drm::file::DriverFile for DxgFile {
     fn open(dev: &DxgDevice) -> Result<Pin<KBox<Self>>> {
         let a = dev.adapter();
         let process = HostProcess::create(a.vm().clone(), a.version())?;
-        Ok(KBox::new(Self { process }, GFP_KERNEL)?.into())
+        KBox::pin_init(
+            pin_init!(Self {
+                key: dev.next_file_key(),
+                adapter: a.clone(),
+                objects <- new_mutex!(FileObjects {
+                    next_id: 1,
+                    devices: KVec::new(),
+                    contexts: KVec::new(),
+                }, "dxg_file_objects"),
+                process,
+            }),
+            GFP_KERNEL,
+        )
     }
 }
 
+/// Check an extensible struct's size field.
+fn check_size<T>(size: u32) -> Result {
+    if size as usize != core::mem::size_of::<T>() {
+        return Err(EINVAL);
+    }
+    Ok(())
+}
+
+/// Copy `len` bytes (at most `max`, else `E2BIG`) from user address `ptr`.
+fn read_user(ptr: u64, len: u32, max: u32) -> Result<KVec<u8>> {
+    if len > max {
+        return Err(E2BIG);
+    }
+    let len = len as usize;
+    let mut v = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+    if len > 0 {
+        let addr = usize::try_from(ptr).map_err(|_| EFAULT)?;
+        UserSlice::new(UserPtr::from_addr(addr), len).reader().read_slice(&mut v)?;
+    }
+    Ok(v)
+}
+
+/// Copy `count` (at most `max`, else `E2BIG`) records of `T` from `ptr`.
+fn read_user_array<T: kernel::transmute::FromBytes>(ptr: u64, count: u32, max: u32) -> Result<KVec<T>> {
+    if count > max {
+        return Err(E2BIG);
+    }
+    let mut v = KVec::with_capacity(count as usize, GFP_KERNEL)?;
+    if count == 0 {
+        return Ok(v);
+    }
+    let addr = usize::try_from(ptr).map_err(|_| EFAULT)?;
+    let len = (count as usize).checked_mul(core::mem::size_of::<T>()).ok_or(E2BIG)?;
+    let mut r = UserSlice::new(UserPtr::from_addr(addr), len).reader();
+    for _ in 0..count {
+        v.push(r.read::<T>()?, GFP_KERNEL)?;
+    }
+    Ok(v)
+}
+
+/// A page-aligned value.
+fn page_aligned(v: u64) -> bool {
+    v % PAGE_SIZE as u64 == 0
+}
+
 impl DxgFile {
+    /// See the `key` field.
+    pub(crate) fn key(&self) -> u64 {
+        self.key
+    }
+
+    /// The device with id `id`.
+    pub(crate) fn device(&self, id: u32) -> Result<Arc<HostDevice>> {
+        let o = self.objects.lock();
+        o.devices.iter().find(|(i, _)| *i == id).map(|(_, d)| d.clone()).ok_or(ENOENT)
+    }
+
+    fn context(&self, id: u32) -> Result<Arc<HostContext>> {
+        let o = self.objects.lock();
+        o.contexts.iter().find(|(i, _)| *i == id).map(|(_, c)| c.clone()).ok_or(ENOENT)
+    }
+
+    fn next_id(o: &mut FileObjects) -> Result<u32> {
+        let id = o.next_id;
+        o.next_id = id.checked_add(1).ok_or(ENOSPC)?;
+        Ok(id)
+    }
+
     /// DRM_IOCTL_DXG_QUERY_ADAPTER.
     pub(crate) fn query_adapter(
         dev: &DxgDevice<Registered>,
@@ -36,10 +157,8 @@ impl DxgFile {
         req: &mut uapi::drm_dxg_query_adapter,
         _file: &drm::File<DxgFile>,
     ) -> Result<u32> {
-        if req.size as usize != core::mem::size_of::<uapi::drm_dxg_query_adapter>()
-            || req.flags != 0
-            || req.reserved != 0
-        {
+        check_size::<uapi::drm_dxg_query_adapter>(req.size)?;
+        if req.flags != 0 || req.reserved != 0 {
             return Err(EINVAL);
         }
         let a = dev.adapter();
@@ -62,23 +181,323 @@ impl DxgFile {
         req: &mut uapi::drm_dxg_query_adapter_info,
         file: &drm::File<DxgFile>,
     ) -> Result<u32> {
-        if req.size as usize != core::mem::size_of::<uapi::drm_dxg_query_adapter_info>()
+        check_size::<uapi::drm_dxg_query_adapter_info>(req.size)?;
+        if req.reserved != 0 {
+            return Err(EINVAL);
+        }
+        let mut data = read_user(req.data, req.data_size, uapi::DXG_QUERY_MAX)?;
+        let process = file.inner().process.handle();
+        dev.adapter().query_adapter_info(process, req.type_, &mut data)?;
+        let user = UserSlice::new(UserPtr::from_addr(req.data as usize), data.len());
+        user.writer().write_slice(&data)?;
+        Ok(0)
+    }
+
+    /// DRM_IOCTL_DXG_DEVICE_CREATE.
+    pub(crate) fn device_create(
+        _dev: &DxgDevice<Registered>,
+        _reg: &(),
+        req: &mut uapi::drm_dxg_device_create,
+        file: &drm::File<DxgFile>,
+    ) -> Result<u32> {
+        check_size::<uapi::drm_dxg_device_create>(req.size)?;
+        if req.flags != 0 || req.reserved != 0 {
+            return Err(EINVAL);
+        }
+        let f = file.inner();
+        if f.objects.lock().devices.len() >= MAX_DEVICES {
+            return Err(ENOSPC);
+        }
+        let d = Arc::new(HostDevice::create(f.adapter.clone(), f.process.handle())?, GFP_KERNEL)?;
+        let mut o = f.objects.lock();
+        if o.devices.len() >= MAX_DEVICES {
+            return Err(ENOSPC);
+        }
+        let id = Self::next_id(&mut o)?;
+        o.devices.push((id, d), GFP_KERNEL)?;
+        req.device = id;
+        Ok(0)
+    }
+
+    /// DRM_IOCTL_DXG_DEVICE_DESTROY.
+    pub(crate) fn device_destroy(
+        _dev: &DxgDevice<Registered>,
+        _reg: &(),
+        req: &mut uapi::drm_dxg_device_destroy,
+        file: &drm::File<DxgFile>,
+    ) -> Result<u32> {
+        if req.reserved != 0 {
+            return Err(EINVAL);
+        }
+        let (device, contexts) = {
+            let f = file.inner();
+            let mut o = f.objects.lock();
+            let pos = o.devices.iter().position(|(i, _)| *i == req.device).ok_or(ENOENT)?;
+            let (_, d) = o.devices.remove(pos).map_err(|_| ENOENT)?;
+            // Its contexts go first (they keep the device alive).
+            let mut gone = KVec::new();
+            let mut i = 0;
+            while i < o.contexts.len() {
+                if o.contexts.get(i).is_some_and(|(_, c)| Arc::ptr_eq(c.device(), &d)) {
+                    if let Ok(c) = o.contexts.remove(i) {
+                        gone.push(c, GFP_KERNEL)?;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            (d, gone)
+        };
+        drop(contexts);
+        drop(device);
+        Ok(0)
+    }
+
+    /// DRM_IOCTL_DXG_CONTEXT_CREATE.
+    pub(crate) fn context_create(
+        _dev: &DxgDevice<Registered>,
+        _reg: &(),
+        req: &mut uapi::drm_dxg_context_create,
+        file: &drm::File<DxgFile>,
+    ) -> Result<u32> {
+        check_size::<uapi::drm_dxg_context_create>(req.size)?;
+        if req.flags != 0 || req.reserved != 0 {
+            return Err(EINVAL);
+        }
+        let f = file.inner();
+        let priv_data = read_user(req.priv_data, req.priv_size, uapi::DXG_PRIV_MAX)?;
+        let d = f.device(req.device)?;
+        if f.objects.lock().contexts.len() >= MAX_CONTEXTS {
+            return Err(ENOSPC);
+        }
+        let c = HostContext::create(d, req.node, req.engine_affinity, &priv_data)?;
+        let mut o = f.objects.lock();
+        if o.contexts.len() >= MAX_CONTEXTS {
+            return Err(ENOSPC);
+        }
+        let id = Self::next_id(&mut o)?;
+        o.contexts.push((id, c), GFP_KERNEL)?;
+        req.context = id;
+        Ok(0)
+    }
+
+    /// DRM_IOCTL_DXG_CONTEXT_DESTROY.
+    pub(crate) fn context_destroy(
+        _dev: &DxgDevice<Registered>,
+        _reg: &(),
+        req: &mut uapi::drm_dxg_context_destroy,
+        file: &drm::File<DxgFile>,
+    ) -> Result<u32> {
+        if req.reserved != 0 {
+            return Err(EINVAL);
+        }
+        let c = {
+            let f = file.inner();
+            let mut o = f.objects.lock();
+            let pos = o.contexts.iter().position(|(i, _)| *i == req.context).ok_or(ENOENT)?;
+            o.contexts.remove(pos).map_err(|_| ENOENT)?
+        };
+        drop(c);
+        Ok(0)
+    }
+
+    /// DRM_IOCTL_DXG_GEM_CREATE.
+    pub(crate) fn gem_create(
+        dev: &DxgDevice<Registered>,
+        _reg: &(),
+        req: &mut uapi::drm_dxg_gem_create,
+        file: &drm::File<DxgFile>,
+    ) -> Result<u32> {
+        check_size::<uapi::drm_dxg_gem_create>(req.size)?;
+        if req.flags != 0 || req.reserved != 0 || req.bo_size == 0 {
+            return Err(EINVAL);
+        }
+        if req.bo_size > MAX_BO_SIZE {
+            return Err(E2BIG);
+        }
+        let size = req.bo_size.next_multiple_of(PAGE_SIZE as u64) as usize;
+        let f = file.inner();
+        let priv_data = read_user(req.priv_data, req.priv_size, uapi::DXG_PRIV_MAX)?;
+        let d = f.device(req.device)?;
+        let obj = DxgGem::new(dev, size, Default::default(), GemArgs { priv_data })?;
+        gem::share_pages(&obj)?;
+        gem::allocation_in(&obj, &f, req.device, &d)?;
+        req.handle = obj.create_handle(file)?;
+        Ok(0)
+    }
+
+    /// DRM_IOCTL_DXG_GEM_MMAP_OFFSET.
+    pub(crate) fn gem_mmap_offset(
+        _dev: &DxgDevice<Registered>,
+        _reg: &(),
+        req: &mut uapi::drm_dxg_gem_mmap_offset,
+        file: &drm::File<DxgFile>,
+    ) -> Result<u32> {
+        if req.flags != 0 {
+            return Err(EINVAL);
+        }
+        let obj = DxgGem::lookup_handle(file, req.handle)?;
+        req.offset = obj.create_mmap_offset()?;
+        Ok(0)
+    }
+
+    /// DRM_IOCTL_DXG_VM_BIND.
+    pub(crate) fn vm_bind(
+        _dev: &DxgDevice<Registered>,
+        _reg: &(),
+        req: &mut uapi::drm_dxg_vm_bind,
+        file: &drm::File<DxgFile>,
+    ) -> Result<u32> {
+        check_size::<uapi::drm_dxg_vm_bind>(req.size)?;
+        if req.flags != 0
             || req.reserved != 0
+            || req.range == 0
+            || !page_aligned(req.range)
+            || !page_aligned(req.va)
+            || !page_aligned(req.offset)
         {
             return Err(EINVAL);
         }
-        let len = req.data_size as usize;
-        if len > uapi::DXG_QUERY_MAX as usize {
-            return Err(E2BIG);
+        req.va.checked_add(req.range).ok_or(EINVAL)?;
+        let f = file.inner();
+        match req.op {
+            uapi::DXG_VM_BIND_MAP => {
+                let d = f.device(req.device)?;
+                let obj = DxgGem::lookup_handle(file, req.handle)?;
+                let end = req.offset.checked_add(req.range).ok_or(EINVAL)?;
+                if end > obj.size() as u64 {
+                    return Err(EINVAL);
+                }
+                let alloc = gem::allocation_in(&obj, &f, req.device, &d)?;
+                let page = PAGE_SIZE as u64;
+                d.map_gpu_va(alloc, req.va, req.offset / page, req.range / page)?;
+            }
+            uapi::DXG_VM_BIND_UNMAP => {
+                if req.handle != 0 || req.offset != 0 {
+                    return Err(EINVAL);
+                }
+                f.device(req.device)?.free_gpu_va(req.va, req.range)?;
+            }
+            _ => return Err(EINVAL),
         }
-        let user = UserSlice::new(UserPtr::from_addr(req.data as usize), len);
-        let (mut reader, mut writer) = user.reader_writer();
-        let mut data = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-        reader.read_slice(&mut data)?;
-        let process = file.inner().process.handle();
-        dev.adapter()
-            .query_adapter_info(process, req.type_, &mut data)?;
-        writer.write_slice(&data)?;
+        Ok(0)
+    }
+
+    /// DRM_IOCTL_DXG_SUBMIT.
+    pub(crate) fn submit(
+        _dev: &DxgDevice<Registered>,
+        _reg: &(),
+        req: &mut uapi::drm_dxg_submit,
+        file: &drm::File<DxgFile>,
+    ) -> Result<u32> {
+        check_size::<uapi::drm_dxg_submit>(req.size)?;
+        if req.flags != 0 || req.reserved != 0 || req.reserved2 != 0 || req.cmd_size == 0 {
+            return Err(EINVAL);
+        }
+        let cmd_len = u32::try_from(req.cmd_size).map_err(|_| E2BIG)?;
+        let f = file.inner();
+        let priv_data = read_user(req.priv_data, req.priv_size, uapi::DXG_PRIV_MAX)?;
+        let ins: KVec<uapi::drm_dxg_sync> =
+            read_user_array(req.in_syncs, req.num_in_syncs, uapi::DXG_MAX_SYNCS)?;
+        let outs: KVec<uapi::drm_dxg_sync> =
+            read_user_array(req.out_syncs, req.num_out_syncs, uapi::DXG_MAX_SYNCS)?;
+        if Iterator::chain(ins.iter(), outs.iter()).any(|s| s.flags != 0) {
+            return Err(EINVAL);
+        }
+        let ctx = f.context(req.context)?;
+        // Everything that can fail on bad input fails before submitting.
+        let mut in_fences = KVec::with_capacity(ins.len(), GFP_KERNEL)?;
+        for s in ins.iter() {
+            in_fences.push(syncobj_fence(file, s.handle, s.point)?, GFP_KERNEL)?;
+        }
+        let mut targets = KVec::with_capacity(outs.len(), GFP_KERNEL)?;
+        for s in outs.iter() {
+            let chain = if s.point != 0 { Some(ChainNode::new()?) } else { None };
+            targets.push((Syncobj::lookup(file, s.handle)?, s.point, chain), GFP_KERNEL)?;
+        }
+        // The host cannot wait for foreign fences: wait for them here.
+        let timeout = msecs_to_jiffies(crate::module_parameters::timeout_ms.value());
+        for fence in in_fences.iter() {
+            if !fence.is_signaled() {
+                fence.wait(timeout)?;
+            }
+        }
+        let fence = ctx.submit(&Submission {
+            cmd_va: req.cmd_va,
+            cmd_len,
+            priv_data: &priv_data,
+        })?;
+        for (syncobj, point, chain) in targets.into_iter() {
+            syncobj.install(point, &fence, chain)?;
+        }
+        Ok(0)
+    }
+
+    /// DRM_IOCTL_DXG_ESCAPE.
+    pub(crate) fn escape(
+        _dev: &DxgDevice<Registered>,
+        _reg: &(),
+        req: &mut uapi::drm_dxg_escape,
+        file: &drm::File<DxgFile>,
+    ) -> Result<u32> {
+        check_size::<uapi::drm_dxg_escape>(req.size)?;
+        if req.flags != 0 || req.data_size == 0 {
+            return Err(EINVAL);
+        }
+        let f = file.inner();
+        let mut data = read_user(req.data, req.data_size, uapi::DXG_PRIV_MAX)?;
+        match (req.device, req.context) {
+            (0, 0) => device::escape(
+                &f.adapter,
+                f.process.handle(),
+                Handle::NULL,
+                Handle::NULL,
+                req.type_,
+                &mut data,
+            )?,
+            (0, _) => return Err(EINVAL),
+            (d, 0) => f.device(d)?.escape(Handle::NULL, req.type_, &mut data)?,
+            (d, c) => {
+                let dev = f.device(d)?;
+                let ctx = f.context(c)?;
+                if !Arc::ptr_eq(ctx.device(), &dev) {
+                    return Err(EINVAL);
+                }
+                dev.escape(ctx.handle(), req.type_, &mut data)?
+            }
+        }
+        let user = UserSlice::new(UserPtr::from_addr(req.data as usize), data.len());
+        user.writer().write_slice(&data)?;
+        Ok(0)
+    }
+
+    /// DRM_IOCTL_DXG_RESIDENCY.
+    pub(crate) fn residency(
+        _dev: &DxgDevice<Registered>,
+        _reg: &(),
+        req: &mut uapi::drm_dxg_residency,
+        file: &drm::File<DxgFile>,
+    ) -> Result<u32> {
+        check_size::<uapi::drm_dxg_residency>(req.size)?;
+        if req.reserved != 0 || req.count == 0 {
+            return Err(EINVAL);
+        }
+        if req.op != uapi::DXG_RESIDENCY_MAKE_RESIDENT && req.op != uapi::DXG_RESIDENCY_EVICT {
+            return Err(EINVAL);
+        }
+        let f = file.inner();
+        let handles: KVec<u32> = read_user_array(req.handles, req.count, uapi::DXG_MAX_RESIDENCY)?;
+        let d = f.device(req.device)?;
+        let mut allocs = KVec::with_capacity(handles.len(), GFP_KERNEL)?;
+        for h in handles.iter() {
+            let obj = DxgGem::lookup_handle(file, *h)?;
+            allocs.push(gem::existing_allocation(&obj, &f, req.device).ok_or(ENOENT)?, GFP_KERNEL)?;
+        }
+        if req.op == uapi::DXG_RESIDENCY_MAKE_RESIDENT {
+            d.make_resident(&allocs)?;
+        } else {
+            d.evict(&allocs)?;
+        }
         Ok(0)
     }
 }

@@ -1,20 +1,145 @@
 // SPDX-License-Identifier: GPL-2.0
 
 //! GEM objects: guest pages (shmem) that the host sees.
+//!
+//! An object is a shmem GEM object whose pages are shared with the host
+//! through one GPADL on the VM-level channel, established when the object
+//! is created and torn down when it is freed. Host allocations are views
+//! of those pages in one host device each ([`Binding`]): the creating
+//! device gets one at creation; another device (another DRM file after a
+//! PRIME import, or another device of the same file) gets one the first
+//! time it maps the object. A DRM file's allocations go when the file
+//! closes its handle to the object (or the file closes).
+//!
+//! Lock order: [`DxgObject::state`] is taken before any channel lock and
+//! held across host requests (it serialises creating allocations).
 
-use kernel::{drm::gem, prelude::*};
+use kernel::page::PAGE_SIZE;
+use kernel::{
+    drm::{self, gem},
+    new_mutex,
+    prelude::*,
+    sync::{Arc, Mutex},
+};
 
+use crate::device::HostDevice;
 use crate::drm::driver::{DxgDevice, DxgDriver};
+use crate::drm::file::DxgFile;
+use crate::proto::Handle;
+use crate::vmbus::{channel::Gpadl, memory::PageRefs};
+
+/// A dxg GEM object.
+pub(crate) type DxgGem = gem::shmem::Object<DxgObject>;
+
+/// The host allocation of an object in one host device.
+struct Binding {
+    /// The DRM file the device belongs to ([`DxgFile::key`]).
+    file: u64,
+    /// The device's id in that file.
+    device: u32,
+    alloc: Handle,
+}
+
+struct GemState {
+    /// The pages as the host sees them; set right after creation.
+    gpadl: Option<Gpadl>,
+    bindings: KVec<Binding>,
+}
+
+/// Creation arguments.
+pub(crate) struct GemArgs {
+    /// The user-mode driver's description of the allocation.
+    pub(crate) priv_data: KVec<u8>,
+}
 
 /// The driver part of a dxg GEM object.
 #[pin_data]
-pub(crate) struct DxgObject {}
+pub(crate) struct DxgObject {
+    /// Private driver data for every host allocation of the object.
+    priv_data: KVec<u8>,
+    /// Protects the GPADL and the host allocations.
+    #[pin]
+    state: Mutex<GemState>,
+}
 
 impl gem::DriverObject for DxgObject {
     type Driver = DxgDriver;
-    type Args = ();
+    type Args = GemArgs;
 
-    fn new(_dev: &DxgDevice, _size: usize, _args: ()) -> impl PinInit<Self, Error> {
-        try_pin_init!(DxgObject {})
+    fn new(_dev: &DxgDevice, _size: usize, args: GemArgs) -> impl PinInit<Self, Error> {
+        try_pin_init!(DxgObject {
+            priv_data: args.priv_data,
+            state <- new_mutex!(GemState { gpadl: None, bindings: KVec::new() }, "dxg_gem"),
+        })
     }
+
+    fn close(obj: &DxgGem, file: &drm::File<DxgFile>) {
+        // The file drops its handle: its host allocations of the object go.
+        let key = file.inner().key();
+        let gone = {
+            let mut st = obj.state.lock();
+            let mut gone = KVec::new();
+            let mut i = 0;
+            while i < st.bindings.len() {
+                if st.bindings.get(i).is_some_and(|b| b.file == key) {
+                    if let Ok(b) = st.bindings.remove(i) {
+                        if gone.push(b, GFP_KERNEL).is_err() {
+                            // Out of memory: the host frees it with the device.
+                        }
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+            gone
+        };
+        for b in gone.iter() {
+            if let Ok(dev) = file.inner().device(b.device) {
+                dev.destroy_allocation(b.alloc);
+            }
+        }
+    }
+}
+
+/// Share the pages of `obj` with the host (once, at creation).
+pub(crate) fn share_pages(obj: &DxgGem) -> Result {
+    let count = gem::BaseObject::size(obj) / PAGE_SIZE;
+    // SAFETY: `obj` is a live dxg shmem object.
+    let pages = unsafe { crate::sys::dxg_gem_pages(gem::IntoGEMObject::as_raw(obj)) };
+    if pages.is_null() {
+        return Err(ENOMEM);
+    }
+    kernel::error::from_err_ptr(pages)?;
+    // SAFETY: dxg_gem_pages() returned the object's array of `count`
+    // pages, valid until the object is freed, which `obj` prevents.
+    let pages = unsafe { core::slice::from_raw_parts(pages, count) };
+    // SAFETY: every entry is a valid page of the live object.
+    let refs = unsafe { PageRefs::new(pages) }?;
+    let vm = obj.dev().adapter().vm().clone();
+    let gpadl = vm.channel().establish_gpadl(refs)?;
+    obj.state.lock().gpadl = Some(gpadl);
+    Ok(())
+}
+
+/// The host allocation of `obj` in device `id` of `file`, created if the
+/// device has none yet.
+pub(crate) fn allocation_in(obj: &DxgGem, file: &DxgFile, id: u32, dev: &Arc<HostDevice>) -> Result<Handle> {
+    let key = file.key();
+    let mut st = obj.state.lock();
+    if let Some(b) = st.bindings.iter().find(|b| b.file == key && b.device == id) {
+        return Ok(b.alloc);
+    }
+    let gpadl = st.gpadl.as_ref().ok_or(ENODEV)?.id();
+    let size = gem::BaseObject::size(obj) as u64;
+    st.bindings.reserve(1, GFP_KERNEL)?;
+    let alloc = dev.create_allocation(gpadl, size, &obj.priv_data)?;
+    st.bindings.push(Binding { file: key, device: id, alloc }, GFP_KERNEL)?;
+    Ok(alloc)
+}
+
+/// The host allocation of `obj` in device `id` of `file`, if it has one.
+pub(crate) fn existing_allocation(obj: &DxgGem, file: &DxgFile, id: u32) -> Option<Handle> {
+    let key = file.key();
+    let st = obj.state.lock();
+    st.bindings.iter().find(|b| b.file == key && b.device == id).map(|b| b.alloc)
 }

@@ -22,6 +22,23 @@ extern "C" {
 
 #define DRM_DXG_QUERY_ADAPTER		0x00
 #define DRM_DXG_QUERY_ADAPTER_INFO	0x01
+#define DRM_DXG_DEVICE_CREATE		0x02
+#define DRM_DXG_DEVICE_DESTROY		0x03
+#define DRM_DXG_CONTEXT_CREATE		0x04
+#define DRM_DXG_CONTEXT_DESTROY		0x05
+#define DRM_DXG_GEM_CREATE		0x06
+#define DRM_DXG_GEM_MMAP_OFFSET		0x07
+#define DRM_DXG_VM_BIND			0x08
+#define DRM_DXG_SUBMIT			0x09
+#define DRM_DXG_ESCAPE			0x0a
+#define DRM_DXG_RESIDENCY		0x0b
+
+/*
+ * Largest private driver data blob (context, allocation, submission,
+ * escape). The blob is the user-mode driver's business; the kernel only
+ * carries it to the host.
+ */
+#define DXG_PRIV_MAX			4096
 
 /* drm_dxg_query_adapter.adapter_flags */
 #define DXG_ADAPTER_COMPUTE_ONLY	(1 << 0)	/* no graphics engines */
@@ -78,6 +95,272 @@ struct drm_dxg_query_adapter_info {
 	__u32 reserved;
 };
 
+/**
+ * struct drm_dxg_device_create - create a host device (CREATEDEVICE)
+ * @size: in: sizeof(struct drm_dxg_device_create)
+ * @flags: in: must be zero
+ * @device: out: the device id, valid in this DRM file only
+ * @reserved: must be zero
+ *
+ * A device is the scope of contexts, GPU virtual addresses and host
+ * allocations (the D3DKMT device). The kernel also creates the device's
+ * paging queue (CREATEPAGINGQUEUE), which orders GPU VA updates. Devices
+ * die with the DRM file. Errors: -EINVAL, -ENOSPC (too many devices in
+ * this file), -ENODEV, -ETIMEDOUT, host errors.
+ */
+struct drm_dxg_device_create {
+	__u32 size;
+	__u32 flags;
+	__u32 device;
+	__u32 reserved;
+};
+
+/**
+ * struct drm_dxg_device_destroy - destroy a device (DESTROYDEVICE)
+ * @device: in: as returned by DRM_IOCTL_DXG_DEVICE_CREATE
+ * @reserved: must be zero
+ *
+ * Its contexts, GPU VA mappings and host allocations go with it; GEM
+ * objects stay (they belong to the DRM file). Errors: -EINVAL, -ENOENT.
+ */
+struct drm_dxg_device_destroy {
+	__u32 device;
+	__u32 reserved;
+};
+
+/**
+ * struct drm_dxg_context_create - create a context (CREATECONTEXTVIRTUAL)
+ * @size: in: sizeof(struct drm_dxg_context_create)
+ * @flags: in: must be zero
+ * @device: in: the device
+ * @node: in: the engine (node ordinal) the context runs on
+ * @engine_affinity: in: physical engine mask (0: any)
+ * @context: out: the context id, valid in this DRM file only
+ * @priv_data: in: user pointer to private driver data for the host
+ * @priv_size: in: its size, at most DXG_PRIV_MAX
+ * @reserved: must be zero
+ *
+ * The kernel gives every context a host monitored fence; submissions
+ * signal it and drm_syncobj fences follow it. Errors: -EINVAL, -ENOENT
+ * (device), -E2BIG (priv_size), -EFAULT, -ENOSPC, -ENODEV, host errors.
+ */
+struct drm_dxg_context_create {
+	__u32 size;
+	__u32 flags;
+	__u32 device;
+	__u32 node;
+	__u32 engine_affinity;
+	__u32 context;
+	__u64 priv_data;
+	__u32 priv_size;
+	__u32 reserved;
+};
+
+/**
+ * struct drm_dxg_context_destroy - destroy a context (DESTROYCONTEXT)
+ * @context: in: the context id
+ * @reserved: must be zero
+ *
+ * Fences of its unfinished submissions complete with -ECANCELED.
+ * Errors: -EINVAL, -ENOENT.
+ */
+struct drm_dxg_context_destroy {
+	__u32 context;
+	__u32 reserved;
+};
+
+/**
+ * struct drm_dxg_gem_create - allocate guest memory the host sees
+ * @size: in: sizeof(struct drm_dxg_gem_create)
+ * @flags: in: must be zero
+ * @bo_size: in: size in bytes, rounded up to pages
+ * @device: in: the device that owns the host allocation
+ * @handle: out: the GEM handle
+ * @priv_data: in: user pointer to the allocation's private driver data
+ * @priv_size: in: its size, at most DXG_PRIV_MAX (it also describes the
+ *	allocation when another device maps the object, e.g. after PRIME)
+ * @reserved: must be zero
+ *
+ * Creates a shmem GEM object, shares its pages with the host (a GPADL on
+ * Hyper-V) and creates the host allocation backed by them in @device
+ * (CREATEALLOCATION + SETEXISTINGSYSMEMSTORE). The object is an ordinary
+ * GEM object: mmap through DRM_IOCTL_DXG_GEM_MMAP_OFFSET, close with
+ * DRM_IOCTL_GEM_CLOSE, share with PRIME. Errors: -EINVAL (size 0, flags,
+ * reserved), -E2BIG (priv_size or bo_size), -ENOENT (device), -ENOMEM,
+ * -EFAULT, -ENODEV, host errors.
+ */
+struct drm_dxg_gem_create {
+	__u32 size;
+	__u32 flags;
+	__u64 bo_size;
+	__u32 device;
+	__u32 handle;
+	__u64 priv_data;
+	__u32 priv_size;
+	__u32 reserved;
+};
+
+/**
+ * struct drm_dxg_gem_mmap_offset - fake offset for mmap() of a GEM object
+ * @handle: in: the GEM handle
+ * @flags: in: must be zero
+ * @offset: out: pass to mmap() on the DRM file
+ *
+ * Errors: -EINVAL (flags), -ENOENT (handle).
+ */
+struct drm_dxg_gem_mmap_offset {
+	__u32 handle;
+	__u32 flags;
+	__u64 offset;
+};
+
+/* drm_dxg_vm_bind.op */
+#define DXG_VM_BIND_MAP			0	/* map @range bytes of the object at @va */
+#define DXG_VM_BIND_UNMAP		1	/* unmap [@va, @va + @range) */
+
+/**
+ * struct drm_dxg_vm_bind - map or unmap GEM memory in a device's GPU VA space
+ * @size: in: sizeof(struct drm_dxg_vm_bind)
+ * @op: in: DXG_VM_BIND_*
+ * @device: in: the device whose address space changes
+ * @handle: in: MAP: the GEM handle; UNMAP: must be zero
+ * @offset: in: MAP: byte offset into the object (page aligned)
+ * @range: in: length in bytes (page aligned, not zero)
+ * @va: in: GPU virtual address (page aligned); UNMAP: exactly a range an
+ *	earlier MAP created
+ * @flags: in: must be zero
+ * @reserved: must be zero
+ *
+ * MAP creates the object's host allocation in @device if it has none yet
+ * (an imported object), then MAPGPUVIRTUALADDRESS on the device's paging
+ * queue; UNMAP is FREEGPUVIRTUALADDRESS. Both return once the paging
+ * queue has executed the change, so a following submission sees it.
+ * Errors: -EINVAL (alignment, bounds, op, flags), -ENOENT (device or
+ * handle), -ENODEV, -ETIMEDOUT, host errors (e.g. -EINVAL for an
+ * overlapping or unmapped range).
+ */
+struct drm_dxg_vm_bind {
+	__u32 size;
+	__u32 op;
+	__u32 device;
+	__u32 handle;
+	__u64 offset;
+	__u64 range;
+	__u64 va;
+	__u32 flags;
+	__u32 reserved;
+};
+
+/**
+ * struct drm_dxg_sync - a drm_syncobj and a timeline point
+ * @handle: the syncobj handle
+ * @flags: must be zero
+ * @point: the timeline point; 0 for a binary syncobj
+ */
+struct drm_dxg_sync {
+	__u32 handle;
+	__u32 flags;
+	__u64 point;
+};
+
+/* Most in or out syncobjs of one submission. */
+#define DXG_MAX_SYNCS			64
+
+/**
+ * struct drm_dxg_submit - run a command buffer (SUBMITCOMMAND)
+ * @size: in: sizeof(struct drm_dxg_submit)
+ * @flags: in: must be zero
+ * @context: in: the context
+ * @reserved: must be zero
+ * @cmd_va: in: GPU VA of the command buffer (mapped with VM_BIND)
+ * @cmd_size: in: its length in bytes
+ * @priv_data: in: user pointer to the submission's private driver data
+ * @priv_size: in: its size, at most DXG_PRIV_MAX
+ * @num_in_syncs: in: entries in @in_syncs, at most DXG_MAX_SYNCS
+ * @in_syncs: in: user pointer to struct drm_dxg_sync[]: fences the work
+ *	waits for (fences of dxg contexts of the same device are waited for
+ *	by the host: WAITFORSYNCOBJECTFROMGPU; others by the kernel before
+ *	submitting)
+ * @num_out_syncs: in: entries in @out_syncs, at most DXG_MAX_SYNCS
+ * @reserved2: must be zero
+ * @out_syncs: in: user pointer to struct drm_dxg_sync[]: syncobjs (and
+ *	timeline points) that get the submission's fence
+ *
+ * Returns once the host has queued the work. The fence signals when the
+ * host's monitored fence of the context passes the submission's value;
+ * it completes with -ENODEV if the adapter goes away first and with
+ * -ECANCELED if the context is destroyed first. Errors: -EINVAL, -ENOENT
+ * (context or syncobj), -E2BIG (counts, sizes), -EFAULT, -ENODEV,
+ * -ETIMEDOUT, -ERESTARTSYS, host errors.
+ */
+struct drm_dxg_submit {
+	__u32 size;
+	__u32 flags;
+	__u32 context;
+	__u32 reserved;
+	__u64 cmd_va;
+	__u64 cmd_size;
+	__u64 priv_data;
+	__u32 priv_size;
+	__u32 num_in_syncs;
+	__u64 in_syncs;
+	__u32 num_out_syncs;
+	__u32 reserved2;
+	__u64 out_syncs;
+};
+
+/**
+ * struct drm_dxg_escape - private driver data round trip (ESCAPE)
+ * @size: in: sizeof(struct drm_dxg_escape)
+ * @flags: in: must be zero
+ * @device: in: a device, or 0 for the adapter
+ * @context: in: a context of @device, or 0
+ * @data: in: user pointer to the escape buffer; in and out
+ * @data_size: in: its size, 1..DXG_PRIV_MAX
+ * @type: in: the host's escape type (D3DKMT_ESCAPETYPE)
+ *
+ * Errors: -EINVAL, -ENOENT, -E2BIG, -EFAULT, -ENODEV, host errors.
+ */
+struct drm_dxg_escape {
+	__u32 size;
+	__u32 flags;
+	__u32 device;
+	__u32 context;
+	__u64 data;
+	__u32 data_size;
+	__u32 type;
+};
+
+/* drm_dxg_residency.op */
+#define DXG_RESIDENCY_MAKE_RESIDENT	0	/* MAKERESIDENT on the paging queue */
+#define DXG_RESIDENCY_EVICT		1	/* EVICT */
+
+/* Most GEM handles of one DRM_IOCTL_DXG_RESIDENCY. */
+#define DXG_MAX_RESIDENCY		1024
+
+/**
+ * struct drm_dxg_residency - make GEM objects resident or evict them
+ * @size: in: sizeof(struct drm_dxg_residency)
+ * @op: in: DXG_RESIDENCY_*
+ * @device: in: the device
+ * @count: in: entries in @handles, 1..DXG_MAX_RESIDENCY
+ * @handles: in: user pointer to __u32 GEM handles, each with a host
+ *	allocation in @device
+ * @reserved: must be zero
+ *
+ * MAKE_RESIDENT returns once the paging queue has made them resident.
+ * Errors: -EINVAL, -ENOENT (device, handle, or no allocation in
+ * @device), -E2BIG, -EFAULT, -ENODEV, -ETIMEDOUT, host errors.
+ */
+struct drm_dxg_residency {
+	__u32 size;
+	__u32 op;
+	__u32 device;
+	__u32 count;
+	__u64 handles;
+	__u64 reserved;
+};
+
 /*
  * An enum (not #defines) so that bindgen evaluates the ioctl numbers: it
  * does not expand function-like macros such as DRM_IOWR().
@@ -87,6 +370,26 @@ enum {
 					       struct drm_dxg_query_adapter),
 	DRM_IOCTL_DXG_QUERY_ADAPTER_INFO = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER_INFO,
 						    struct drm_dxg_query_adapter_info),
+	DRM_IOCTL_DXG_DEVICE_CREATE = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_DEVICE_CREATE,
+					       struct drm_dxg_device_create),
+	DRM_IOCTL_DXG_DEVICE_DESTROY = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_DEVICE_DESTROY,
+					       struct drm_dxg_device_destroy),
+	DRM_IOCTL_DXG_CONTEXT_CREATE = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_CONTEXT_CREATE,
+						struct drm_dxg_context_create),
+	DRM_IOCTL_DXG_CONTEXT_DESTROY = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_CONTEXT_DESTROY,
+						struct drm_dxg_context_destroy),
+	DRM_IOCTL_DXG_GEM_CREATE = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_GEM_CREATE,
+					    struct drm_dxg_gem_create),
+	DRM_IOCTL_DXG_GEM_MMAP_OFFSET = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_GEM_MMAP_OFFSET,
+						 struct drm_dxg_gem_mmap_offset),
+	DRM_IOCTL_DXG_VM_BIND = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_VM_BIND,
+					struct drm_dxg_vm_bind),
+	DRM_IOCTL_DXG_SUBMIT = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_SUBMIT,
+				       struct drm_dxg_submit),
+	DRM_IOCTL_DXG_ESCAPE = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_ESCAPE,
+				       struct drm_dxg_escape),
+	DRM_IOCTL_DXG_RESIDENCY = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_RESIDENCY,
+					  struct drm_dxg_residency),
 };
 
 #if defined(__cplusplus)

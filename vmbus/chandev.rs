@@ -83,7 +83,12 @@ impl auxiliary::Driver for ChannelDriver {
         };
         let channel = Channel::new(name, Link::Loopback(link.clone()), timeout)?;
         let vm = match kind {
-            ChannelKind::Vm => Some(Vm::new(channel.clone(), mmio_size)?),
+            ChannelKind::Vm => {
+                if link.io_space().map_or(0, |io| io.len() as u64) != mmio_size {
+                    return Err(EINVAL);
+                }
+                Some(Vm::new(channel.clone(), link.io_space())?)
+            }
             ChannelKind::Vgpu => None,
         };
         let notify: Option<Arc<dyn Notify>> = match &vm {
@@ -116,6 +121,10 @@ impl Drop for ChannelDevice {
     fn drop(&mut self) {
         self.link.detach();
         self.entry.channel().kill(ENODEV);
+        if let Some(vm) = self.entry.vm() {
+            // No guest event can arrive any more.
+            vm.fail_events(None, ENODEV);
+        }
         directory::leave(&self.entry);
     }
 }

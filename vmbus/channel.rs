@@ -29,7 +29,7 @@ use kernel::{
 };
 
 use crate::proto::vmbus::{self, PacketType};
-use crate::vmbus::loopback::LoopLink;
+use crate::vmbus::{loopback::LoopLink, memory::PageRefs};
 
 /// How a channel moves packets to the host.
 pub(crate) enum Link {
@@ -42,6 +42,41 @@ impl Link {
         match self {
             Link::Loopback(l) => l.send(payload, trans_id, completion),
         }
+    }
+
+    fn gpadl_establish(&self, pages: Arc<PageRefs>) -> Result<u32> {
+        match self {
+            Link::Loopback(l) => l.gpadl_establish(pages),
+        }
+    }
+
+    fn gpadl_teardown(&self, id: u32) {
+        match self {
+            Link::Loopback(l) => l.gpadl_teardown(id),
+        }
+    }
+}
+
+/// Guest pages shared with the host (a GPADL), torn down on drop.
+pub(crate) struct Gpadl {
+    link: Arc<Link>,
+    id: u32,
+    /// Keeps the pages until the host cannot reach them any more (the
+    /// teardown in `drop` comes first).
+    _pages: Arc<PageRefs>,
+}
+
+impl Gpadl {
+    /// The handle the host knows it by.
+    pub(crate) fn id(&self) -> u32 {
+        self.id
+    }
+
+}
+
+impl Drop for Gpadl {
+    fn drop(&mut self) {
+        self.link.gpadl_teardown(self.id);
     }
 }
 
@@ -162,6 +197,24 @@ impl Channel {
     /// Whether the channel has died (and with which error).
     pub(crate) fn dead(&self) -> Option<Error> {
         self.state.lock().dead
+    }
+
+    /// Share `pages` with the host through this channel (a GPADL).
+    pub(crate) fn establish_gpadl(&self, pages: PageRefs) -> Result<Gpadl> {
+        let link = {
+            let st = self.state.lock();
+            if let Some(e) = st.dead {
+                return Err(e);
+            }
+            st.link.clone().ok_or(ENODEV)?
+        };
+        let pages = Arc::new(pages, GFP_KERNEL)?;
+        let id = link.gpadl_establish(pages.clone())?;
+        Ok(Gpadl {
+            link,
+            id,
+            _pages: pages,
+        })
     }
 
     /// Send `msg` and wait for the host's reply, at most `max_reply` bytes.

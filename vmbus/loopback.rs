@@ -13,13 +13,20 @@
 //! [`crate::vmbus::chandev::ChannelDriver`] exactly like a VMBus channel
 //! device would be. Closing the file rescinds everything it offered.
 //!
-//! Lock order: [`Session::offers`] before [`Session::out`]; the channel
-//! locks (`vmbus/channel.rs`) are never held while taking either.
+//! Memory the driver shares with the host (GPADLs, the IO space) is mapped
+//! by the host process with mmap() on the same file, without a copy.
+//!
+//! Lock order: [`Session::offers`] before [`Session::out`]; [`Session::gpadls`]
+//! is a leaf; the channel locks (`vmbus/channel.rs`) are never held while
+//! taking any of them.
 
+use kernel::page::PAGE_SIZE;
 use kernel::{
     auxiliary, c_str, faux,
     fs::{File, Kiocb},
+    bindings,
     iov::{IovIterDest, IovIterSource},
+    mm::virt::VmaNew,
     miscdevice::{MiscDevice, MiscDeviceRegistration},
     new_condvar, new_mutex, new_spinlock_irq,
     prelude::*,
@@ -39,6 +46,7 @@ use crate::sys::uapi;
 use crate::vmbus::{
     chandev::{ChannelKind, Offer},
     channel::{Channel, Notify},
+    memory::{IoPages, PageRefs},
 };
 
 /// The name of the misc device, `/dev/dxg-loopback`.
@@ -94,6 +102,9 @@ pub(crate) struct Session {
     out: SpinLockIrq<OutQueue>,
     #[pin]
     out_ready: CondVar,
+    /// Protects the GPADL table.
+    #[pin]
+    gpadls: Mutex<Gpadls>,
     /// The parent of the channel devices. Declared last: fields drop in
     /// order, and every channel device must be gone before its parent.
     faux: faux::Registration,
@@ -140,12 +151,21 @@ impl Session {
         if kind == ChannelKind::Vgpu && req.mmio_size != 0 {
             return Err(EINVAL);
         }
+        if req.mmio_size > MAX_IO_SPACE || req.mmio_size % PAGE_SIZE as u64 != 0 {
+            return Err(EINVAL);
+        }
+        // The IO space: guest pages the host maps at offset 0.
+        let io = match req.mmio_size {
+            0 => None,
+            n => Some(Arc::new(IoPages::new(n as usize)?, GFP_KERNEL)?),
+        };
         let mut offers = this.offers.lock();
         let id = offers.next_id;
         offers.next_id = id.checked_add(1).ok_or(ENOSPC)?;
         let link = Arc::pin_init(
             pin_init!(LoopLink {
                 id,
+                io,
                 session: this.into(),
                 target <- new_spinlock_irq!(None, "dxg_loop_target"),
             }),
@@ -209,6 +229,76 @@ impl Session {
     }
 }
 
+/// Largest IO space a host may offer (the host model uses 16 MiB).
+const MAX_IO_SPACE: u64 = 256 << 20;
+
+/// Where the IO space appears to the host: its "guest-physical" start
+/// (SETIOSPACEREGION). The loopback IO space is ordinary guest pages, not
+/// MMIO; the host only uses this number to name addresses in it.
+pub(crate) const IO_SPACE_START: u64 = 1 << 40;
+
+/// GPADLs established on a session's channels.
+struct Gpadls {
+    /// The next handle; 0 is never used (offset 0 is the IO space).
+    next: u32,
+    list: KVec<(u32, Arc<PageRefs>)>,
+}
+
+impl Session {
+    /// Share `pages` with the host: a new GPADL handle.
+    fn gpadl_add(&self, pages: Arc<PageRefs>) -> Result<u32> {
+        let mut g = self.gpadls.lock();
+        // Handles go up to 2^20: the host maps handle << PAGE_SHIFT, which
+        // must fit an off_t of a 32-bit host process too.
+        let id = g.next;
+        if id >= 1 << 20 {
+            return Err(ENOSPC);
+        }
+        g.list.push((id, pages), GFP_KERNEL)?;
+        g.next = id + 1;
+        Ok(id)
+    }
+
+    /// Tear down GPADL `id`. Pages the host still maps stay allocated
+    /// until it unmaps them (the mapping holds its own references).
+    fn gpadl_remove(&self, id: u32) {
+        let removed = {
+            let mut g = self.gpadls.lock();
+            match g.list.iter().position(|(i, _)| *i == id) {
+                Some(pos) => g.list.remove(pos).ok(),
+                None => None,
+            }
+        };
+        drop(removed);
+    }
+
+    /// The IO space of this session's VM-level channel, if offered.
+    fn io_space(&self) -> Option<Arc<IoPages>> {
+        let offers = self.offers.lock();
+        offers.list.iter().find_map(|o| o.link.io.clone())
+    }
+}
+
+/// Map `pages` into the host's `vma`, from its start.
+fn map_pages(vma: &VmaNew, pages: impl Iterator<Item = *mut bindings::page>, count: usize) -> Result {
+    let len = vma.end() - vma.start();
+    if len > count * PAGE_SIZE {
+        return Err(EINVAL);
+    }
+    vma.set_dontexpand();
+    vma.set_dontcopy();
+    let vma = vma.set_mixedmap();
+    for (i, page) in pages.take(len / PAGE_SIZE).enumerate() {
+        // SAFETY: `vma` is being set up by mmap() (mmap lock held) and
+        // `page` is a valid page kept alive by the caller; the mapping
+        // takes its own reference.
+        kernel::error::to_result(unsafe {
+            bindings::vm_insert_page(vma.as_ptr(), vma.start() + i * PAGE_SIZE, page)
+        })?;
+    }
+    Ok(())
+}
+
 /// Where a channel's host packets go once its device is bound.
 pub(crate) struct Target {
     channel: Arc<Channel>,
@@ -219,6 +309,8 @@ pub(crate) struct Target {
 #[pin_data]
 pub(crate) struct LoopLink {
     id: u32,
+    /// VM-level channel: the IO space the host offered with it.
+    io: Option<Arc<IoPages>>,
     session: Arc<Session>,
     /// Protects the bound channel (set by the channel device's probe,
     /// cleared by its removal).
@@ -249,6 +341,21 @@ impl LoopLink {
                 r => return r,
             }
         }
+    }
+
+    /// The IO space offered with this (VM-level) channel.
+    pub(crate) fn io_space(&self) -> Option<Arc<IoPages>> {
+        self.io.clone()
+    }
+
+    /// Establish a GPADL over `pages`; see [`Session::gpadl_add`].
+    pub(crate) fn gpadl_establish(&self, pages: Arc<PageRefs>) -> Result<u32> {
+        self.session.gpadl_add(pages)
+    }
+
+    /// Tear down GPADL `id`.
+    pub(crate) fn gpadl_teardown(&self, id: u32) {
+        self.session.gpadl_remove(id)
     }
 
     /// Bind the channel that handles this link's host packets.
@@ -301,6 +408,7 @@ impl MiscDevice for Session {
                     closed: false,
                 }, "dxg_loop_out"),
                 out_ready <- new_condvar!("dxg_loop_out_ready"),
+                gpadls <- new_mutex!(Gpadls { next: 1, list: KVec::new() }, "dxg_loop_gpadls"),
                 faux,
             }),
             GFP_KERNEL,
@@ -308,6 +416,9 @@ impl MiscDevice for Session {
     }
 
     fn release(session: Arc<Session>, _file: &File) {
+        // GPADLs die with the host; live host mappings keep their pages.
+        let gpadls = core::mem::take(&mut session.gpadls.lock().list);
+        drop(gpadls);
         session.out.lock().closed = true;
         session.out_ready.notify_all();
         let list = core::mem::take(&mut session.offers.lock().list);
@@ -328,6 +439,23 @@ impl MiscDevice for Session {
             uapi::DXG_LOOPBACK_IOCTL_RESCIND => me.rescind(arg),
             _ => Err(ENOTTY),
         }
+    }
+
+    /// Offset 0 maps the IO space, offset `gpadl << PAGE_SHIFT` a GPADL's
+    /// pages, from its first page; shared, never copied.
+    fn mmap(me: ArcBorrow<'_, Session>, _file: &File, vma: &VmaNew) -> Result {
+        // SAFETY: `vma` is valid during mmap(); vm_pgoff is set by the core.
+        let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff };
+        if pgoff == 0 {
+            let io = me.io_space().ok_or(ENXIO)?;
+            return map_pages(vma, io.pages(), io.len() / PAGE_SIZE);
+        }
+        let id = u32::try_from(pgoff).map_err(|_| ENXIO)?;
+        let pages = {
+            let g = me.gpadls.lock();
+            g.list.iter().find(|(i, _)| *i == id).map(|(_, p)| p.clone()).ok_or(ENXIO)?
+        };
+        map_pages(vma, pages.pages(), pages.len())
     }
 
     fn read_iter(mut kiocb: Kiocb<'_, Arc<Session>>, iov: &mut IovIterDest<'_>) -> Result<usize> {
