@@ -5,10 +5,11 @@
 //! [`super::backing`].
 
 use zerocopy::little_endian::{U32, U64};
-use zerocopy::IntoBytes;
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::codec::{expect_command, u32_from, usize_from, Reader, Writer};
+use super::codec::{
+    decode_fixed, fixed_arrays_codec, u32_from, usize_from, FixedArrays, Reader, Trailing, Writer,
+};
 use super::command::{CommandId, VgpuCommand};
 use super::consts::MAX_CREATE_ALLOCATIONS;
 use super::error::{ProtoError, ProtoResult};
@@ -157,50 +158,34 @@ impl<'a> CreateAllocationMsg<'a> {
         Ok(())
     }
 
-    /// Length of the encoded message.
-    pub fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
-        [
-            framing.prefix_len(),
-            core::mem::size_of::<CreateAllocation>(),
-            self.infos.as_bytes().len(),
-            self.runtime_data.len(),
-            self.resource_priv.len(),
-            self.alloc_priv.len(),
-        ]
-        .iter()
-        .try_fold(0usize, |a, &b| a.checked_add(b))
-        .ok_or(ProtoError::Overflow)
+    fn wire(&self) -> FixedArrays<'_, CreateAllocation, 4> {
+        FixedArrays {
+            id: CommandId::Vgpu(VgpuCommand::CreateAllocation),
+            cmd: &self.cmd,
+            arrays: [
+                Trailing::unchecked(self.infos),
+                Trailing::unchecked(self.runtime_data),
+                Trailing::unchecked(self.resource_priv),
+                Trailing::unchecked(self.alloc_priv),
+            ],
+            slack: 0,
+        }
     }
 
-    /// Encodes the request into `buf`; returns its length.
-    pub fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
-        expect_command(
-            self.cmd.as_bytes(),
-            CommandId::Vgpu(VgpuCommand::CreateAllocation),
-        )?;
-        self.check().map_err(|_| ProtoError::InvalidArgument)?;
-        let mut w = Writer::message(buf, framing)?;
-        w.put(&self.cmd)?;
-        w.put(self.infos)?;
-        w.put_bytes(self.runtime_data)?;
-        w.put_bytes(self.resource_priv)?;
-        w.put_bytes(self.alloc_priv)?;
-        w.finish()
-    }
+    fixed_arrays_codec!(check = Self::check);
 
     /// Decodes the command bytes (host side), checking counts and that the
     /// private data fits the message.
     pub fn decode(cmd: &'a [u8]) -> ProtoResult<Self> {
-        expect_command(cmd, CommandId::Vgpu(VgpuCommand::CreateAllocation))?;
-        let mut r = Reader::new(cmd);
-        let fixed = *r.take::<CreateAllocation>()?;
+        let (fixed, mut r) =
+            decode_fixed::<CreateAllocation>(cmd, CommandId::Vgpu(VgpuCommand::CreateAllocation))?;
         let count = fixed.alloc_count.get();
         if count == 0 || count > MAX_CREATE_ALLOCATIONS {
             return Err(ProtoError::BadCount);
         }
-        let infos = r.take_slice::<AllocInfo>(usize_from(count)?)?;
-        let runtime_data = r.take_bytes(usize_from(fixed.private_runtime_data_size.get())?)?;
-        let resource_priv = r.take_bytes(usize_from(fixed.priv_drv_data_size.get())?)?;
+        let infos = r.take_counted::<AllocInfo>(count)?;
+        let runtime_data = r.take_counted::<u8>(fixed.private_runtime_data_size.get())?;
+        let resource_priv = r.take_counted::<u8>(fixed.priv_drv_data_size.get())?;
         let alloc_priv = r.take_bytes(total_priv_size(infos)?)?;
         Ok(CreateAllocationMsg {
             cmd: fixed,
@@ -445,40 +430,25 @@ impl<'a> DestroyAllocationMsg<'a> {
         })
     }
 
-    /// Length of the encoded message (48 + 4n plus the extension header).
-    pub fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
-        super::codec::array_len(
-            core::mem::size_of::<DestroyAllocation>(),
-            self.allocations.len(),
-            4,
-        )?
-        .checked_add(DESTROY_ALLOCATION_SLACK)
-        .and_then(|n| n.checked_add(framing.prefix_len()))
-        .ok_or(ProtoError::Overflow)
+    /// The wire form: 48 + 4n bytes plus the extension header.
+    fn wire(&self) -> FixedArrays<'_, DestroyAllocation, 1> {
+        FixedArrays::one(
+            CommandId::Vgpu(VgpuCommand::DestroyAllocation),
+            &self.cmd,
+            Trailing::counted(self.cmd.alloc_count.get(), self.allocations),
+            DESTROY_ALLOCATION_SLACK,
+        )
     }
 
-    /// Encodes the request into `buf`; returns its length.
-    pub fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
-        expect_command(
-            self.cmd.as_bytes(),
-            CommandId::Vgpu(VgpuCommand::DestroyAllocation),
-        )?;
-        if usize_from(self.cmd.alloc_count.get())? != self.allocations.len() {
-            return Err(ProtoError::InvalidArgument);
-        }
-        let mut w = Writer::message(buf, framing)?;
-        w.put(&self.cmd)?;
-        w.put(self.allocations)?;
-        w.put_zeros(DESTROY_ALLOCATION_SLACK)?;
-        w.finish()
-    }
+    fixed_arrays_codec!();
 
     /// Decodes the command bytes (host side).
     pub fn decode(cmd: &'a [u8]) -> ProtoResult<Self> {
-        expect_command(cmd, CommandId::Vgpu(VgpuCommand::DestroyAllocation))?;
-        let mut r = Reader::new(cmd);
-        let fixed = *r.take::<DestroyAllocation>()?;
-        let allocations = r.take_slice::<Handle>(usize_from(fixed.alloc_count.get())?)?;
+        let (fixed, mut r) = decode_fixed::<DestroyAllocation>(
+            cmd,
+            CommandId::Vgpu(VgpuCommand::DestroyAllocation),
+        )?;
+        let allocations = r.take_counted::<Handle>(fixed.alloc_count.get())?;
         Ok(DestroyAllocationMsg {
             cmd: fixed,
             allocations,

@@ -13,10 +13,11 @@
 //! [`MAX_PFNS_PER_MESSAGE`] pages.
 
 use zerocopy::little_endian::{U32, U64};
-use zerocopy::IntoBytes;
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::codec::{array_len, expect_command, impl_command, u32_from, usize_from, Reader, Writer};
+use super::codec::{
+    decode_fixed, fixed_arrays_codec, impl_command, u32_from, FixedArrays, Trailing,
+};
 use super::command::{CommandId, VgpuCommand};
 use super::consts::MAX_PFNS_PER_MESSAGE;
 use super::error::{ProtoError, ProtoResult};
@@ -120,43 +121,29 @@ impl<'a> SetExistingSysmemPagesMsg<'a> {
         })
     }
 
-    /// Length of the encoded message.
-    pub fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
-        array_len(
-            core::mem::size_of::<SetExistingSysmemPages>(),
-            self.pfns.len(),
-            8,
-        )?
-        .checked_add(framing.prefix_len())
-        .ok_or(ProtoError::Overflow)
+    fn wire(&self) -> FixedArrays<'_, SetExistingSysmemPages, 1> {
+        FixedArrays::one(
+            CommandId::Vgpu(VgpuCommand::SetExistingSysmemPages),
+            &self.cmd,
+            Trailing::counted(self.cmd.num_pages.get(), self.pfns),
+            0,
+        )
     }
 
-    /// Encodes the message into `buf`; returns its length.
-    pub fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
-        expect_command(
-            self.cmd.as_bytes(),
-            CommandId::Vgpu(VgpuCommand::SetExistingSysmemPages),
-        )?;
-        if usize_from(self.cmd.num_pages.get())? != self.pfns.len() {
-            return Err(ProtoError::InvalidArgument);
-        }
-        let mut w = Writer::message(buf, framing)?;
-        w.put(&self.cmd)?;
-        w.put(self.pfns)?;
-        w.finish()
-    }
+    fixed_arrays_codec!();
 
     /// Decodes the command bytes (host side); `num_pages` is bounded by
     /// [`MAX_PFNS_PER_MESSAGE`] and by the message.
     pub fn decode(cmd: &'a [u8]) -> ProtoResult<Self> {
-        expect_command(cmd, CommandId::Vgpu(VgpuCommand::SetExistingSysmemPages))?;
-        let mut r = Reader::new(cmd);
-        let fixed = *r.take::<SetExistingSysmemPages>()?;
+        let (fixed, mut r) = decode_fixed::<SetExistingSysmemPages>(
+            cmd,
+            CommandId::Vgpu(VgpuCommand::SetExistingSysmemPages),
+        )?;
         let n = fixed.num_pages.get();
         if n > MAX_PFNS_PER_MESSAGE {
             return Err(ProtoError::BadCount);
         }
-        let pfns = r.take_slice::<U64>(usize_from(n)?)?;
+        let pfns = r.take_counted::<U64>(n)?;
         Ok(SetExistingSysmemPagesMsg { cmd: fixed, pfns })
     }
 }

@@ -5,10 +5,13 @@
 //! UPDATEGPUVIRTUALADDRESS.
 
 use zerocopy::little_endian::{U32, U64};
+#[cfg(test)]
 use zerocopy::IntoBytes;
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::codec::{array_len, expect_command, impl_command, u32_from, usize_from, Reader, Writer};
+use super::codec::{
+    decode_fixed, fixed_arrays_codec, impl_command, u32_from, usize_from, FixedArrays, Trailing,
+};
 use super::command::{CommandId, VgpuCommand};
 use super::error::{ProtoError, ProtoResult};
 use super::handle::Handle;
@@ -431,37 +434,24 @@ impl<'a> UpdateGpuVaMsg<'a> {
         })
     }
 
-    /// Length of the encoded message (56 + 64n plus the extension header).
-    pub fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
-        array_len(
-            core::mem::size_of::<UpdateGpuVirtualAddress>(),
-            self.ops.len(),
-            64,
-        )?
-        .checked_add(framing.prefix_len())
-        .ok_or(ProtoError::Overflow)
+    /// The wire form: 56 + 64n bytes plus the extension header.
+    fn wire(&self) -> FixedArrays<'_, UpdateGpuVirtualAddress, 1> {
+        FixedArrays::one(
+            CommandId::Vgpu(VgpuCommand::UpdateGpuVirtualAddress),
+            &self.cmd,
+            Trailing::counted(self.cmd.num_operations.get(), self.ops),
+            0,
+        )
     }
 
-    /// Encodes the request into `buf`; returns its length.
-    pub fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
-        expect_command(
-            self.cmd.as_bytes(),
-            CommandId::Vgpu(VgpuCommand::UpdateGpuVirtualAddress),
-        )?;
-        if usize_from(self.cmd.num_operations.get())? != self.ops.len() {
-            return Err(ProtoError::InvalidArgument);
-        }
-        let mut w = Writer::message(buf, framing)?;
-        w.put(&self.cmd)?;
-        w.put(self.ops)?;
-        w.finish()
-    }
+    fixed_arrays_codec!();
 
     /// Decodes the command bytes (host side).
     pub fn decode(cmd: &'a [u8]) -> ProtoResult<Self> {
-        expect_command(cmd, CommandId::Vgpu(VgpuCommand::UpdateGpuVirtualAddress))?;
-        let mut r = Reader::new(cmd);
-        let fixed = *r.take::<UpdateGpuVirtualAddress>()?;
+        let (fixed, mut r) = decode_fixed::<UpdateGpuVirtualAddress>(
+            cmd,
+            CommandId::Vgpu(VgpuCommand::UpdateGpuVirtualAddress),
+        )?;
         let n = usize_from(fixed.num_operations.get())?;
         if n == 0 || n > MAX_UPDATE_OPERATIONS {
             return Err(ProtoError::BadCount);

@@ -4,10 +4,11 @@
 //! QUERYVIDEOMEMORYINFO.
 
 use zerocopy::little_endian::{U32, U64};
-use zerocopy::IntoBytes;
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::codec::{expect_command, impl_command, u32_from, usize_from, Reader, Writer};
+use super::codec::{
+    decode_fixed, fixed_arrays_codec, impl_command, u32_from, usize_from, FixedArrays, Trailing,
+};
 use super::command::{CommandId, VgpuCommand};
 use super::error::{ProtoError, ProtoResult};
 use super::guid::Luid;
@@ -84,35 +85,21 @@ impl<'a> EscapeMsg<'a> {
         })
     }
 
-    /// Length of the encoded message.
-    pub fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
-        framing
-            .prefix_len()
-            .checked_add(core::mem::size_of::<Escape>())
-            .and_then(|n| n.checked_add(self.data.len()))
-            .and_then(|n| n.checked_add(ESCAPE_SLACK))
-            .ok_or(ProtoError::Overflow)
+    fn wire(&self) -> FixedArrays<'_, Escape, 1> {
+        FixedArrays::one(
+            CommandId::Vgpu(VgpuCommand::Escape),
+            &self.cmd,
+            Trailing::counted(self.cmd.priv_drv_data_size.get(), self.data),
+            ESCAPE_SLACK,
+        )
     }
 
-    /// Encodes the request into `buf`; returns its length.
-    pub fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
-        expect_command(self.cmd.as_bytes(), CommandId::Vgpu(VgpuCommand::Escape))?;
-        if usize_from(self.cmd.priv_drv_data_size.get())? != self.data.len() {
-            return Err(ProtoError::InvalidArgument);
-        }
-        let mut w = Writer::message(buf, framing)?;
-        w.put(&self.cmd)?;
-        w.put_bytes(self.data)?;
-        w.put_zeros(ESCAPE_SLACK)?;
-        w.finish()
-    }
+    fixed_arrays_codec!();
 
     /// Decodes the command bytes (host side); slack is ignored.
     pub fn decode(cmd: &'a [u8]) -> ProtoResult<Self> {
-        expect_command(cmd, CommandId::Vgpu(VgpuCommand::Escape))?;
-        let mut r = Reader::new(cmd);
-        let fixed = *r.take::<Escape>()?;
-        let data = r.take_bytes(usize_from(fixed.priv_drv_data_size.get())?)?;
+        let (fixed, mut r) = decode_fixed::<Escape>(cmd, CommandId::Vgpu(VgpuCommand::Escape))?;
+        let data = r.take_counted::<u8>(fixed.priv_drv_data_size.get())?;
         Ok(EscapeMsg { cmd: fixed, data })
     }
 

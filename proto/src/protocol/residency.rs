@@ -3,10 +3,11 @@
 //! Residency (reference §6.12): MAKERESIDENT and EVICT.
 
 use zerocopy::little_endian::{U32, U64};
-use zerocopy::IntoBytes;
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::codec::{array_len, expect_command, u32_from, usize_from, Reader, Writer};
+use super::codec::{
+    decode_fixed, fixed_arrays_codec, u32_from, usize_from, FixedArrays, Trailing, Wire,
+};
 use super::command::{CommandId, VgpuCommand};
 use super::consts::MAX_RESIDENCY_ALLOCATIONS;
 use super::error::{ProtoError, ProtoResult};
@@ -76,6 +77,18 @@ fn check_residency_count(n: usize) -> ProtoResult<u32> {
     Ok(n)
 }
 
+/// Decodes a MAKERESIDENT or EVICT fixed part and its handles, whose count
+/// `count` reads from the fixed part.
+fn decode_residency<C: Wire + Copy>(
+    cmd: &[u8],
+    id: VgpuCommand,
+    count: impl FnOnce(&C) -> U32,
+) -> ProtoResult<(C, &[Handle])> {
+    let (fixed, mut r) = decode_fixed::<C>(cmd, CommandId::Vgpu(id))?;
+    let n = check_residency_count(usize_from(count(&fixed).get())?)?;
+    Ok((fixed, r.take_counted::<Handle>(n)?))
+}
+
 impl<'a> MakeResidentMsg<'a> {
     /// Makes `allocations` resident through `paging_queue`.
     pub fn new(
@@ -97,41 +110,21 @@ impl<'a> MakeResidentMsg<'a> {
         })
     }
 
-    /// Length of the encoded message.
-    pub fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
-        array_len(
-            core::mem::size_of::<MakeResident>(),
-            self.allocations.len(),
-            4,
-        )?
-        .checked_add(MAKE_RESIDENT_SLACK)
-        .and_then(|n| n.checked_add(framing.prefix_len()))
-        .ok_or(ProtoError::Overflow)
+    fn wire(&self) -> FixedArrays<'_, MakeResident, 1> {
+        FixedArrays::one(
+            CommandId::Vgpu(VgpuCommand::MakeResident),
+            &self.cmd,
+            Trailing::counted(self.cmd.alloc_count.get(), self.allocations),
+            MAKE_RESIDENT_SLACK,
+        )
     }
 
-    /// Encodes the request into `buf`; returns its length.
-    pub fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
-        expect_command(
-            self.cmd.as_bytes(),
-            CommandId::Vgpu(VgpuCommand::MakeResident),
-        )?;
-        if usize_from(self.cmd.alloc_count.get())? != self.allocations.len() {
-            return Err(ProtoError::InvalidArgument);
-        }
-        let mut w = Writer::message(buf, framing)?;
-        w.put(&self.cmd)?;
-        w.put(self.allocations)?;
-        w.put_zeros(MAKE_RESIDENT_SLACK)?;
-        w.finish()
-    }
+    fixed_arrays_codec!();
 
     /// Decodes the command bytes (host side).
     pub fn decode(cmd: &'a [u8]) -> ProtoResult<Self> {
-        expect_command(cmd, CommandId::Vgpu(VgpuCommand::MakeResident))?;
-        let mut r = Reader::new(cmd);
-        let fixed = *r.take::<MakeResident>()?;
-        let n = check_residency_count(usize_from(fixed.alloc_count.get())?)?;
-        let allocations = r.take_slice::<Handle>(usize_from(n)?)?;
+        let (fixed, allocations) =
+            decode_residency::<MakeResident>(cmd, VgpuCommand::MakeResident, |c| c.alloc_count)?;
         Ok(MakeResidentMsg {
             cmd: fixed,
             allocations,
@@ -201,32 +194,22 @@ impl<'a> EvictMsg<'a> {
         })
     }
 
-    /// Length of the encoded message (36 + 4n plus the extension header).
-    pub fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
-        array_len(core::mem::size_of::<Evict>(), self.allocations.len(), 4)?
-            .checked_add(framing.prefix_len())
-            .ok_or(ProtoError::Overflow)
+    /// The wire form: 36 + 4n bytes plus the extension header.
+    fn wire(&self) -> FixedArrays<'_, Evict, 1> {
+        FixedArrays::one(
+            CommandId::Vgpu(VgpuCommand::Evict),
+            &self.cmd,
+            Trailing::counted(self.cmd.alloc_count.get(), self.allocations),
+            0,
+        )
     }
 
-    /// Encodes the request into `buf`; returns its length.
-    pub fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
-        expect_command(self.cmd.as_bytes(), CommandId::Vgpu(VgpuCommand::Evict))?;
-        if usize_from(self.cmd.alloc_count.get())? != self.allocations.len() {
-            return Err(ProtoError::InvalidArgument);
-        }
-        let mut w = Writer::message(buf, framing)?;
-        w.put(&self.cmd)?;
-        w.put(self.allocations)?;
-        w.finish()
-    }
+    fixed_arrays_codec!();
 
     /// Decodes the command bytes (host side).
     pub fn decode(cmd: &'a [u8]) -> ProtoResult<Self> {
-        expect_command(cmd, CommandId::Vgpu(VgpuCommand::Evict))?;
-        let mut r = Reader::new(cmd);
-        let fixed = *r.take::<Evict>()?;
-        let n = check_residency_count(usize_from(fixed.alloc_count.get())?)?;
-        let allocations = r.take_slice::<Handle>(usize_from(n)?)?;
+        let (fixed, allocations) =
+            decode_residency::<Evict>(cmd, VgpuCommand::Evict, |c| c.alloc_count)?;
         Ok(EvictMsg {
             cmd: fixed,
             allocations,

@@ -8,10 +8,9 @@
 //! submission on the same context.
 
 use zerocopy::little_endian::{U32, U64};
-use zerocopy::IntoBytes;
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::codec::{array_len, expect_command, u32_from, usize_from, Reader, Writer};
+use super::codec::{decode_fixed, fixed_arrays_codec, u32_from, FixedArrays, Trailing};
 use super::command::{CommandId, VgpuCommand};
 use super::consts::{MAX_BROADCAST_CONTEXTS, MAX_HISTORY_BUFFERS, MAX_WRITTEN_PRIMARIES};
 use super::error::{ProtoError, ProtoResult};
@@ -125,41 +124,27 @@ impl<'a> SubmitCommandMsg<'a> {
         self.cmd.broadcast_context.get(..n).unwrap_or(&[])
     }
 
-    /// Length of the encoded message.
-    pub fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
-        array_len(core::mem::size_of::<SubmitCommand>(), self.history.len(), 4)?
-            .checked_add(self.priv_data.len())
-            .and_then(|n| n.checked_add(framing.prefix_len()))
-            .ok_or(ProtoError::Overflow)
+    fn wire(&self) -> FixedArrays<'_, SubmitCommand, 2> {
+        FixedArrays {
+            id: CommandId::Vgpu(VgpuCommand::SubmitCommand),
+            cmd: &self.cmd,
+            arrays: [
+                Trailing::counted(self.cmd.num_history_buffers.get(), self.history),
+                Trailing::counted(self.cmd.priv_drv_data_size.get(), self.priv_data),
+            ],
+            slack: 0,
+        }
     }
 
-    /// Encodes the request into `buf`; returns its length.
-    pub fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
-        expect_command(
-            self.cmd.as_bytes(),
-            CommandId::Vgpu(VgpuCommand::SubmitCommand),
-        )?;
-        check_counts(&self.cmd).map_err(|_| ProtoError::InvalidArgument)?;
-        if usize_from(self.cmd.num_history_buffers.get())? != self.history.len()
-            || usize_from(self.cmd.priv_drv_data_size.get())? != self.priv_data.len()
-        {
-            return Err(ProtoError::InvalidArgument);
-        }
-        let mut w = Writer::message(buf, framing)?;
-        w.put(&self.cmd)?;
-        w.put(self.history)?;
-        w.put_bytes(self.priv_data)?;
-        w.finish()
-    }
+    fixed_arrays_codec!(check = |m: &Self| check_counts(&m.cmd));
 
     /// Decodes the command bytes (host side).
     pub fn decode(cmd: &'a [u8]) -> ProtoResult<Self> {
-        expect_command(cmd, CommandId::Vgpu(VgpuCommand::SubmitCommand))?;
-        let mut r = Reader::new(cmd);
-        let fixed = *r.take::<SubmitCommand>()?;
+        let (fixed, mut r) =
+            decode_fixed::<SubmitCommand>(cmd, CommandId::Vgpu(VgpuCommand::SubmitCommand))?;
         check_counts(&fixed)?;
-        let history = r.take_slice::<Handle>(usize_from(fixed.num_history_buffers.get())?)?;
-        let priv_data = r.take_bytes(usize_from(fixed.priv_drv_data_size.get())?)?;
+        let history = r.take_counted::<Handle>(fixed.num_history_buffers.get())?;
+        let priv_data = r.take_counted::<u8>(fixed.priv_drv_data_size.get())?;
         Ok(SubmitCommandMsg {
             cmd: fixed,
             history,

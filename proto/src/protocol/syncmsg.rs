@@ -8,10 +8,11 @@
 //! without alignment requirements.
 
 use zerocopy::little_endian::{U32, U64};
-use zerocopy::IntoBytes;
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use super::codec::{array_len, expect_command, u32_from, usize_from, Reader, Writer};
+use super::codec::{
+    array_len, decode_fixed, fixed_arrays_codec, u32_from, usize_from, FixedArrays, Trailing,
+};
 use super::command::{CommandId, VgpuCommand};
 use super::consts::{MAX_BROADCAST_CONTEXTS, MAX_OBJECTS_SIGNALED, MAX_OBJECTS_WAITED_ON};
 use super::error::{ProtoError, ProtoResult};
@@ -123,47 +124,33 @@ impl<'a> SignalSyncObjectMsg<'a> {
         Handle::new(u32::from_le_bytes([a, b, c, d]))
     }
 
-    /// Length of the encoded message.
-    pub fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
-        let handles = self
-            .objects
-            .len()
-            .checked_add(self.contexts.len())
-            .ok_or(ProtoError::Overflow)?;
-        array_len(core::mem::size_of::<SignalSyncObject>(), handles, 4)?
-            .checked_add(self.fence_values.as_bytes().len())
-            .and_then(|n| n.checked_add(framing.prefix_len()))
-            .ok_or(ProtoError::Overflow)
+    fn wire(&self) -> FixedArrays<'_, SignalSyncObject, 3> {
+        FixedArrays {
+            id: CommandId::Vgpu(VgpuCommand::SignalSyncObject),
+            cmd: &self.cmd,
+            arrays: [
+                Trailing::unchecked(self.objects),
+                Trailing::unchecked(self.contexts),
+                Trailing::unchecked(self.fence_values),
+            ],
+            slack: 0,
+        }
     }
 
-    /// Encodes the request into `buf`; returns its length.
-    pub fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
-        expect_command(
-            self.cmd.as_bytes(),
-            CommandId::Vgpu(VgpuCommand::SignalSyncObject),
-        )?;
-        self.check().map_err(|_| ProtoError::InvalidArgument)?;
-        let mut w = Writer::message(buf, framing)?;
-        w.put(&self.cmd)?;
-        w.put(self.objects)?;
-        w.put(self.contexts)?;
-        w.put(self.fence_values)?;
-        w.finish()
-    }
+    fixed_arrays_codec!(check = Self::check);
 
     /// Decodes the command bytes (host side).
     pub fn decode(cmd: &'a [u8]) -> ProtoResult<Self> {
-        expect_command(cmd, CommandId::Vgpu(VgpuCommand::SignalSyncObject))?;
-        let mut r = Reader::new(cmd);
-        let fixed = *r.take::<SignalSyncObject>()?;
+        let (fixed, mut r) =
+            decode_fixed::<SignalSyncObject>(cmd, CommandId::Vgpu(VgpuCommand::SignalSyncObject))?;
         let n = fixed.object_count.get();
         let c = fixed.context_count.get();
         if n == 0 || n > MAX_OBJECTS_SIGNALED || c > MAX_SIGNAL_CONTEXTS {
             return Err(ProtoError::BadCount);
         }
+        let objects = r.take_counted::<Handle>(n)?;
+        let contexts = r.take_counted::<Handle>(c)?;
         let n = usize_from(n)?;
-        let objects = r.take_slice::<Handle>(n)?;
-        let contexts = r.take_slice::<Handle>(usize_from(c)?)?;
         let fence_values = if r.remaining() >= array_len(0, n, 8)? {
             r.take_slice::<U64>(n)?
         } else {
@@ -260,41 +247,34 @@ impl<'a> WaitFromCpuMsg<'a> {
         })
     }
 
-    /// Length of the encoded message (56 + 12n plus the extension header).
-    pub fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
-        array_len(core::mem::size_of::<WaitFromCpu>(), self.objects.len(), 12)?
-            .checked_add(framing.prefix_len())
-            .ok_or(ProtoError::Overflow)
+    /// The wire form: 56 + 12n bytes plus the extension header.
+    fn wire(&self) -> FixedArrays<'_, WaitFromCpu, 2> {
+        let n = self.cmd.object_count.get();
+        FixedArrays {
+            id: CommandId::Vgpu(VgpuCommand::WaitForSyncObjectFromCpu),
+            cmd: &self.cmd,
+            arrays: [
+                Trailing::counted(n, self.objects),
+                Trailing::counted(n, self.fence_values),
+            ],
+            slack: 0,
+        }
     }
 
-    /// Encodes the request into `buf`; returns its length.
-    pub fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
-        expect_command(
-            self.cmd.as_bytes(),
-            CommandId::Vgpu(VgpuCommand::WaitForSyncObjectFromCpu),
-        )?;
-        let n = usize_from(self.cmd.object_count.get())?;
-        if n != self.objects.len() || n != self.fence_values.len() {
-            return Err(ProtoError::InvalidArgument);
-        }
-        let mut w = Writer::message(buf, framing)?;
-        w.put(&self.cmd)?;
-        w.put(self.objects)?;
-        w.put(self.fence_values)?;
-        w.finish()
-    }
+    fixed_arrays_codec!();
 
     /// Decodes the command bytes (host side); rejects a zero event id.
     pub fn decode(cmd: &'a [u8]) -> ProtoResult<Self> {
-        expect_command(cmd, CommandId::Vgpu(VgpuCommand::WaitForSyncObjectFromCpu))?;
-        let mut r = Reader::new(cmd);
-        let fixed = *r.take::<WaitFromCpu>()?;
-        let n = usize_from(check_wait_count(usize_from(fixed.object_count.get())?)?)?;
+        let (fixed, mut r) = decode_fixed::<WaitFromCpu>(
+            cmd,
+            CommandId::Vgpu(VgpuCommand::WaitForSyncObjectFromCpu),
+        )?;
+        let n = check_wait_count(usize_from(fixed.object_count.get())?)?;
         if fixed.guest_event.get() == 0 {
             return Err(ProtoError::BadValue);
         }
-        let objects = r.take_slice::<Handle>(n)?;
-        let fence_values = r.take_slice::<U64>(n)?;
+        let objects = r.take_counted::<Handle>(n)?;
+        let fence_values = r.take_counted::<U64>(n)?;
         Ok(WaitFromCpuMsg {
             cmd: fixed,
             objects,
@@ -360,38 +340,30 @@ impl<'a> WaitFromGpuMsg<'a> {
         })
     }
 
-    /// Length of the encoded message.
-    pub fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
-        array_len(core::mem::size_of::<WaitFromGpu>(), self.objects.len(), 12)?
-            .checked_add(framing.prefix_len())
-            .ok_or(ProtoError::Overflow)
+    fn wire(&self) -> FixedArrays<'_, WaitFromGpu, 2> {
+        let n = self.cmd.object_count.get();
+        FixedArrays {
+            id: CommandId::Vgpu(VgpuCommand::WaitForSyncObjectFromGpu),
+            cmd: &self.cmd,
+            arrays: [
+                Trailing::counted(n, self.fence_values),
+                Trailing::counted(n, self.objects),
+            ],
+            slack: 0,
+        }
     }
 
-    /// Encodes the request into `buf`; returns its length.
-    pub fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
-        expect_command(
-            self.cmd.as_bytes(),
-            CommandId::Vgpu(VgpuCommand::WaitForSyncObjectFromGpu),
-        )?;
-        let n = usize_from(self.cmd.object_count.get())?;
-        if n != self.objects.len() || n != self.fence_values.len() {
-            return Err(ProtoError::InvalidArgument);
-        }
-        let mut w = Writer::message(buf, framing)?;
-        w.put(&self.cmd)?;
-        w.put(self.fence_values)?;
-        w.put(self.objects)?;
-        w.finish()
-    }
+    fixed_arrays_codec!();
 
     /// Decodes the command bytes (host side).
     pub fn decode(cmd: &'a [u8]) -> ProtoResult<Self> {
-        expect_command(cmd, CommandId::Vgpu(VgpuCommand::WaitForSyncObjectFromGpu))?;
-        let mut r = Reader::new(cmd);
-        let fixed = *r.take::<WaitFromGpu>()?;
-        let n = usize_from(check_wait_count(usize_from(fixed.object_count.get())?)?)?;
-        let fence_values = r.take_slice::<U64>(n)?;
-        let objects = r.take_slice::<Handle>(n)?;
+        let (fixed, mut r) = decode_fixed::<WaitFromGpu>(
+            cmd,
+            CommandId::Vgpu(VgpuCommand::WaitForSyncObjectFromGpu),
+        )?;
+        let n = check_wait_count(usize_from(fixed.object_count.get())?)?;
+        let fence_values = r.take_counted::<U64>(n)?;
+        let objects = r.take_counted::<Handle>(n)?;
         Ok(WaitFromGpuMsg {
             cmd: fixed,
             fence_values,
