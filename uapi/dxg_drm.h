@@ -102,8 +102,9 @@ struct drm_dxg_query_adapter_info {
  * @device: out: the device id, valid in this DRM file only
  * @reserved: must be zero
  *
- * A device is the scope of contexts, GPU virtual addresses and host
- * allocations (the D3DKMT device). The kernel also creates the device's
+ * A device is the scope of contexts and host allocations (the D3DKMT
+ * device). Ids of devices and contexts are never 0 and never reused while
+ * the DRM file is open. The kernel also creates the device's
  * paging queue (CREATEPAGINGQUEUE), which orders GPU VA updates. Devices
  * die with the DRM file. Errors: -EINVAL, -ENOSPC (too many devices in
  * this file), -ENODEV, -ETIMEDOUT, host errors.
@@ -224,10 +225,13 @@ struct drm_dxg_gem_mmap_offset {
  * @op: in: DXG_VM_BIND_*
  * @device: in: the device whose address space changes
  * @handle: in: MAP: the GEM handle; UNMAP: must be zero
- * @offset: in: MAP: byte offset into the object (page aligned)
+ * @offset: in: MAP: byte offset into the object (page aligned); UNMAP:
+ *	must be zero
  * @range: in: length in bytes (page aligned, not zero)
  * @va: in: GPU virtual address (page aligned); UNMAP: exactly a range an
- *	earlier MAP created
+ *	earlier MAP created. The GPU VA space belongs to the DRM file and
+ *	the adapter (the host keys it by host process): all devices of one
+ *	file share it; @device picks the paging queue and the allocation.
  * @flags: in: must be zero
  * @reserved: must be zero
  *
@@ -273,7 +277,7 @@ struct drm_dxg_sync {
  * @context: in: the context
  * @reserved: must be zero
  * @cmd_va: in: GPU VA of the command buffer (mapped with VM_BIND)
- * @cmd_size: in: its length in bytes
+ * @cmd_size: in: its length in bytes, not zero (-E2BIG beyond 32 bits)
  * @priv_data: in: user pointer to the submission's private driver data
  * @priv_size: in: its size, at most DXG_PRIV_MAX
  * @num_in_syncs: in: entries in @in_syncs, at most DXG_MAX_SYNCS
@@ -361,36 +365,18 @@ struct drm_dxg_residency {
 	__u64 reserved;
 };
 
-/*
- * An enum (not #defines) so that bindgen evaluates the ioctl numbers: it
- * does not expand function-like macros such as DRM_IOWR().
- */
-enum {
-	DRM_IOCTL_DXG_QUERY_ADAPTER = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER,
-					       struct drm_dxg_query_adapter),
-	DRM_IOCTL_DXG_QUERY_ADAPTER_INFO = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER_INFO,
-						    struct drm_dxg_query_adapter_info),
-	DRM_IOCTL_DXG_DEVICE_CREATE = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_DEVICE_CREATE,
-					       struct drm_dxg_device_create),
-	DRM_IOCTL_DXG_DEVICE_DESTROY = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_DEVICE_DESTROY,
-					       struct drm_dxg_device_destroy),
-	DRM_IOCTL_DXG_CONTEXT_CREATE = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_CONTEXT_CREATE,
-						struct drm_dxg_context_create),
-	DRM_IOCTL_DXG_CONTEXT_DESTROY = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_CONTEXT_DESTROY,
-						struct drm_dxg_context_destroy),
-	DRM_IOCTL_DXG_GEM_CREATE = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_GEM_CREATE,
-					    struct drm_dxg_gem_create),
-	DRM_IOCTL_DXG_GEM_MMAP_OFFSET = DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_GEM_MMAP_OFFSET,
-						 struct drm_dxg_gem_mmap_offset),
-	DRM_IOCTL_DXG_VM_BIND = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_VM_BIND,
-					struct drm_dxg_vm_bind),
-	DRM_IOCTL_DXG_SUBMIT = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_SUBMIT,
-				       struct drm_dxg_submit),
-	DRM_IOCTL_DXG_ESCAPE = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_ESCAPE,
-				       struct drm_dxg_escape),
-	DRM_IOCTL_DXG_RESIDENCY = DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_RESIDENCY,
-					  struct drm_dxg_residency),
-};
+#define DRM_IOCTL_DXG_QUERY_ADAPTER	DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER, struct drm_dxg_query_adapter)
+#define DRM_IOCTL_DXG_QUERY_ADAPTER_INFO	DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER_INFO, struct drm_dxg_query_adapter_info)
+#define DRM_IOCTL_DXG_DEVICE_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_DEVICE_CREATE, struct drm_dxg_device_create)
+#define DRM_IOCTL_DXG_DEVICE_DESTROY	DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_DEVICE_DESTROY, struct drm_dxg_device_destroy)
+#define DRM_IOCTL_DXG_CONTEXT_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_CONTEXT_CREATE, struct drm_dxg_context_create)
+#define DRM_IOCTL_DXG_CONTEXT_DESTROY	DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_CONTEXT_DESTROY, struct drm_dxg_context_destroy)
+#define DRM_IOCTL_DXG_GEM_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_GEM_CREATE, struct drm_dxg_gem_create)
+#define DRM_IOCTL_DXG_GEM_MMAP_OFFSET	DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_GEM_MMAP_OFFSET, struct drm_dxg_gem_mmap_offset)
+#define DRM_IOCTL_DXG_VM_BIND	DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_VM_BIND, struct drm_dxg_vm_bind)
+#define DRM_IOCTL_DXG_SUBMIT	DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_SUBMIT, struct drm_dxg_submit)
+#define DRM_IOCTL_DXG_ESCAPE	DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_ESCAPE, struct drm_dxg_escape)
+#define DRM_IOCTL_DXG_RESIDENCY	DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_RESIDENCY, struct drm_dxg_residency)
 
 #if defined(__cplusplus)
 }
