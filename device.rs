@@ -171,7 +171,7 @@ impl HostDevice {
                 kernel::sync::CondVarTimeoutResult::Signal { .. } => {
                     drop(done);
                     vm.remove_event(event);
-                    return Err(ERESTARTSYS);
+                    return Err(EINTR);
                 }
                 kernel::sync::CondVarTimeoutResult::Timeout => {
                     drop(done);

@@ -15,6 +15,7 @@
 #include <linux/mm.h>
 #include <linux/slab.h>
 #include <linux/vmalloc.h>
+#include <linux/workqueue.h>
 
 #include "dxg_helpers.h"
 
@@ -208,4 +209,16 @@ void dxg_syncobj_install(struct drm_syncobj *syncobj, u64 point,
 		drm_syncobj_add_point(syncobj, chain, fence, point);
 	else
 		drm_syncobj_replace_fence(syncobj, fence);
+}
+
+/* --- the module's workqueue -------------------------------------------------- */
+
+struct workqueue_struct *dxg_wq_alloc(void)
+{
+	return alloc_workqueue("dxg", WQ_UNBOUND, 0);
+}
+
+void dxg_wq_destroy(struct workqueue_struct *wq)
+{
+	destroy_workqueue(wq);
 }

@@ -73,4 +73,13 @@ void dxg_fence_chain_free(struct dma_fence_chain *chain);
 void dxg_syncobj_install(struct drm_syncobj *syncobj, u64 point,
 			 struct dma_fence *fence, struct dma_fence_chain *chain);
 
+struct workqueue_struct;
+
+/*
+ * The module's own workqueue (alloc_workqueue() is a macro): deferred
+ * unbinds run on it, and destroying it at module exit waits for them.
+ */
+struct workqueue_struct *dxg_wq_alloc(void);
+void dxg_wq_destroy(struct workqueue_struct *wq);
+
 #endif /* DXG_HELPERS_H */

@@ -109,7 +109,7 @@ impl kernel::InPlaceModule for DxgModule {
         // is registered.
         unsafe { vmbus::directory::DIRECTORY.init() };
         try_pin_init!(Self {
-            _directory: vmbus::directory::DirectoryStorage,
+            _directory: vmbus::directory::DirectoryStorage::new()?,
             _channels <- kdriver::Registration::new(MODULE_NAME, module),
             _pci <- kdriver::Registration::new(MODULE_NAME, module),
             loopback: if module_parameters::loopback.value() {

@@ -358,6 +358,10 @@ impl DxgFile {
         {
             return Err(EINVAL);
         }
+        // VA 0 would ask the host to choose an address.
+        if req.va == 0 {
+            return Err(EINVAL);
+        }
         req.va.checked_add(req.range).ok_or(EINVAL)?;
         let f = file.inner();
         match req.op {

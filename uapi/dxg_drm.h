@@ -237,8 +237,8 @@ struct drm_dxg_gem_mmap_offset {
  *
  * MAP creates the object's host allocation in @device if it has none yet
  * (an imported object), then MAPGPUVIRTUALADDRESS on the device's paging
- * queue; UNMAP is FREEGPUVIRTUALADDRESS. Both return once the paging
- * queue has executed the change, so a following submission sees it.
+ * queue and returns once the paging queue has executed it, so a following
+ * submission sees it; @va must not be 0. UNMAP is FREEGPUVIRTUALADDRESS.
  * Errors: -EINVAL (alignment, bounds, op, flags), -ENOENT (device or
  * handle), -ENODEV, -ETIMEDOUT, host errors (e.g. -EINVAL for an
  * overlapping or unmapped range).
@@ -282,9 +282,8 @@ struct drm_dxg_sync {
  * @priv_size: in: its size, at most DXG_PRIV_MAX
  * @num_in_syncs: in: entries in @in_syncs, at most DXG_MAX_SYNCS
  * @in_syncs: in: user pointer to struct drm_dxg_sync[]: fences the work
- *	waits for (fences of dxg contexts of the same device are waited for
- *	by the host: WAITFORSYNCOBJECTFROMGPU; others by the kernel before
- *	submitting)
+ *	waits for; the kernel waits for them before submitting (at most the
+ *	module's timeout_ms each), so a failed in-fence fails the submission
  * @num_out_syncs: in: entries in @out_syncs, at most DXG_MAX_SYNCS
  * @reserved2: must be zero
  * @out_syncs: in: user pointer to struct drm_dxg_sync[]: syncobjs (and
@@ -293,9 +292,10 @@ struct drm_dxg_sync {
  * Returns once the host has queued the work. The fence signals when the
  * host's monitored fence of the context passes the submission's value;
  * it completes with -ENODEV if the adapter goes away first and with
- * -ECANCELED if the context is destroyed first. Errors: -EINVAL, -ENOENT
- * (context or syncobj), -E2BIG (counts, sizes), -EFAULT, -ENODEV,
- * -ETIMEDOUT, -ERESTARTSYS, host errors.
+ * -ECANCELED if the context is destroyed first. Errors: -EINVAL (also an
+ * in-syncobj without a fence), -ENOENT (context or syncobj), -E2BIG
+ * (counts, sizes), -EFAULT, -ENODEV, -ETIMEDOUT, -EINTR, an in-fence's
+ * error, host errors.
  */
 struct drm_dxg_submit {
 	__u32 size;

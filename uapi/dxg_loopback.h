@@ -23,10 +23,13 @@
  * -EINVAL on a malformed record or packet and -ENOENT for a channel that
  * is not offered.
  *
- * Memory the guest shares with the host will be mapped by mmap(): the IO
- * space at offset 0, a GPADL at offset (gpadl_handle << PAGE_SHIFT),
- * without a copy. (Not implemented by the driver yet: it shares no guest
- * memory so far.)
+ * Memory the guest shares with the host is mapped by mmap(), shared and
+ * without a copy: the IO space of the VM-level channel at offset 0, the
+ * pages of a GPADL at offset (gpadl_handle << PAGE_SHIFT), from its first
+ * page, at most its length (-EINVAL beyond; -ENXIO for an unknown GPADL
+ * or no IO space). A mapping keeps its pages after the GPADL is torn
+ * down. write() also fails with -ENOTCONN for an offered channel that no
+ * driver has bound.
  *
  * Closing the file rescinds every channel it offered, after failing every
  * request still waiting for a reply on any of them.

@@ -222,8 +222,8 @@ impl Channel {
     /// Returns the reply payload as the host sent it (VMBus pads it to 8
     /// bytes; the caller's decoder checks the length it needs). Errors:
     /// the channel's death error (`ENODEV` after a rescind), `ETIMEDOUT`
-    /// after the channel timeout (the channel is then dead), `ERESTARTSYS`
-    /// on a signal, `EPROTO` for a reply larger than `max_reply`.
+    /// after the channel timeout (the channel is then dead), `EINTR` on a
+    /// signal (the host may or may not have acted), `EPROTO` for a reply larger than `max_reply`.
     pub(crate) fn request(&self, msg: &[u8], max_reply: usize) -> Result<KVec<u8>> {
         let cap = vmbus::align8(max_reply).ok_or(EINVAL)?;
         let buf = KVec::with_capacity(cap, GFP_KERNEL)?;
@@ -273,7 +273,9 @@ impl Channel {
                 kernel::sync::CondVarTimeoutResult::Signal { .. } => {
                     drop(r);
                     self.forget(p.trans_id);
-                    return Err(ERESTARTSYS);
+                    // Not ERESTARTSYS: the host may have acted already, and
+                    // a restarted ioctl would do it twice.
+                    return Err(EINTR);
                 }
                 kernel::sync::CondVarTimeoutResult::Timeout => {
                     drop(r);
@@ -284,6 +286,8 @@ impl Channel {
                         self.timeout_ms
                     );
                     self.kill(ENODEV);
+                    // Unplug the DRM devices that depend on this host.
+                    crate::vmbus::directory::lost(self);
                     return Err(ETIMEDOUT);
                 }
             }

@@ -9,6 +9,11 @@
 //! not an owner: each entry is owned by its channel device (which holds the
 //! per-VM object for the VM-level channel), and leaves when it unbinds.
 //!
+//! The directory also holds the module's workqueue, on which a channel
+//! whose host stopped answering unbinds its adapters ([`lost`]): that
+//! cannot happen in the timed-out request itself, which runs inside a DRM
+//! ioctl that the unplug would wait for.
+//!
 //! Lock order: [`DIRECTORY`] before an entry's claim lock; no host request
 //! is ever made with either held.
 
@@ -23,22 +28,58 @@ use crate::proto::{Guid, Luid};
 use crate::vm::Vm;
 use crate::vmbus::{chandev::ChannelKind, channel::Channel};
 
+/// The module's workqueue, set while [`DirectoryStorage`] lives.
+pub(crate) struct WqPtr(*mut kernel::bindings::workqueue_struct);
+
+// SAFETY: a workqueue may be used from any thread.
+unsafe impl Send for WqPtr {}
+
+/// What the directory lock protects.
+pub(crate) struct Directory {
+    entries: KVec<Arc<Entry>>,
+    wq: WqPtr,
+}
+
 kernel::sync::global_lock! {
     // SAFETY: `init()` is called in module init before any driver that
     // uses the directory is registered.
-    /// Protects the list of bound channel devices.
-    pub(crate) unsafe(uninit) static DIRECTORY: Mutex<KVec<Arc<Entry>>> = KVec::new();
+    /// Protects the list of bound channel devices and the workqueue.
+    pub(crate) unsafe(uninit) static DIRECTORY: Mutex<Directory> = Directory {
+        entries: KVec::new(),
+        wq: WqPtr(core::ptr::null_mut()),
+    };
 }
 
-/// Frees the directory's storage when dropped: the module owns one and
-/// drops it after its drivers are unregistered (the directory is empty
-/// then, but its vector may still hold capacity).
+/// The directory's storage and workqueue: the module owns one and drops
+/// it after its drivers are unregistered (the directory is empty then,
+/// but its vector may still hold capacity, and deferred unbinds may still
+/// be queued: destroying the workqueue runs them first).
 pub(crate) struct DirectoryStorage;
+
+impl DirectoryStorage {
+    /// Allocate the workqueue. Call after `DIRECTORY.init()`.
+    pub(crate) fn new() -> Result<Self> {
+        // SAFETY: no preconditions.
+        let wq = unsafe { crate::sys::dxg_wq_alloc() };
+        if wq.is_null() {
+            return Err(ENOMEM);
+        }
+        DIRECTORY.lock().wq = WqPtr(wq);
+        Ok(Self)
+    }
+}
 
 impl Drop for DirectoryStorage {
     fn drop(&mut self) {
-        let v = core::mem::take(&mut *DIRECTORY.lock());
+        let (v, wq) = {
+            let mut d = DIRECTORY.lock();
+            let wq = core::mem::replace(&mut d.wq, WqPtr(core::ptr::null_mut()));
+            (core::mem::take(&mut d.entries), wq)
+        };
         drop(v);
+        // SAFETY: allocated in `new()`, no longer reachable through the
+        // directory; destroy_workqueue() runs what is still queued.
+        unsafe { crate::sys::dxg_wq_destroy(wq.0) };
     }
 }
 
@@ -128,7 +169,7 @@ pub(crate) fn enter(
     )?;
     let mut dir = DIRECTORY.lock();
     // One VM-level channel per VM; one device per vGPU instance.
-    let dup = dir.iter().any(|e| {
+    let dup = dir.entries.iter().any(|e| {
         e.kind == kind && (kind == ChannelKind::Vm || e.instance == instance)
     });
     if dup {
@@ -139,7 +180,7 @@ pub(crate) fn enter(
         );
         return Err(EEXIST);
     }
-    dir.push(entry.clone(), GFP_KERNEL)?;
+    dir.entries.push(entry.clone(), GFP_KERNEL)?;
     Ok(entry)
 }
 
@@ -147,23 +188,64 @@ pub(crate) fn enter(
 /// it: an adapter exists only while its channel does. The function is
 /// probed again right away, and waits (deferred) for a new offer.
 pub(crate) fn leave(entry: &Arc<Entry>) {
-    DIRECTORY.lock().retain(|e| !Arc::ptr_eq(e, entry));
+    DIRECTORY.lock().entries.retain(|e| !Arc::ptr_eq(e, entry));
     let user = {
         let mut c = entry.claim.lock();
         c.gone = true;
         c.user.take()
     };
     if let Some(pdev) = user {
-        let dev: &kernel::device::Device = pdev.as_ref();
-        let raw = crate::util::raw_device(dev);
-        // SAFETY: `pdev` holds a reference to the device; device_reprobe()
-        // takes the device lock itself. We hold no lock here, and the
-        // caller (a channel device's unbind) holds only the channel
-        // device's lock, which no PCI probe or remove of ours takes.
-        let ret = unsafe { kernel::bindings::device_reprobe(raw) };
-        if ret != 0 {
-            dev_warn!(dev, "reprobe after channel rescind failed: {}\n", ret);
+        reprobe(&pdev, "channel rescind");
+    }
+}
+
+/// Unbind `pdev`'s adapter and probe the function again (it then waits,
+/// deferred, for a live channel).
+fn reprobe(pdev: &pci::Device, why: &str) {
+    let dev: &kernel::device::Device = pdev.as_ref();
+    let raw = crate::util::raw_device(dev);
+    // SAFETY: the caller holds a reference to the device; device_reprobe()
+    // takes the device lock itself. The callers hold no lock: a channel
+    // device's unbind holds only the channel device's lock, which no PCI
+    // probe or remove of ours takes; the workqueue holds none.
+    let ret = unsafe { kernel::bindings::device_reprobe(raw) };
+    if ret != 0 {
+        dev_warn!(dev, "reprobe after {} failed: {}\n", why, ret);
+    }
+}
+
+/// The host stopped answering on `channel` (it is dead already): unbind,
+/// from the module's workqueue, the adapter that uses it — or every
+/// adapter, for the VM-level channel — so their DRM devices are unplugged.
+pub(crate) fn lost(channel: &Channel) {
+    let d = DIRECTORY.lock();
+    let Some(entry) = d.entries.iter().find(|e| core::ptr::eq(&**e.channel(), channel)) else {
+        return;
+    };
+    let mut users = KVec::new();
+    for e in d.entries.iter() {
+        if entry.kind == ChannelKind::Vgpu && !Arc::ptr_eq(e, entry) {
+            continue;
         }
+        if let Some(u) = e.claim.lock().user.clone() {
+            if users.push(u, GFP_KERNEL).is_err() {
+                pr_warn!("dxg: out of memory: an adapter of a lost host stays bound\n");
+            }
+        }
+    }
+    if users.is_empty() || d.wq.0.is_null() {
+        return;
+    }
+    // SAFETY: the workqueue lives until `DirectoryStorage` drops, which
+    // takes it out of the directory under the lock we hold.
+    let wq = unsafe { kernel::workqueue::Queue::from_raw(d.wq.0) };
+    let r = wq.try_spawn(GFP_KERNEL, move || {
+        for u in users.iter() {
+            reprobe(u, "host timeout");
+        }
+    });
+    if r.is_err() {
+        pr_warn!("dxg: out of memory: adapters of a lost host stay bound\n");
     }
 }
 
@@ -171,6 +253,7 @@ pub(crate) fn leave(entry: &Arc<Entry>) {
 pub(crate) fn vm() -> Option<Arc<Vm>> {
     DIRECTORY
         .lock()
+        .entries
         .iter()
         .find(|e| e.kind == ChannelKind::Vm)
         .and_then(|e| e.vm.clone())
@@ -181,6 +264,7 @@ pub(crate) fn vm() -> Option<Arc<Vm>> {
 pub(crate) fn vgpu(key: Luid) -> Option<Arc<Entry>> {
     DIRECTORY
         .lock()
+        .entries
         .iter()
         .find(|e| e.kind == ChannelKind::Vgpu && Luid::from_guid(&e.instance) == key)
         .cloned()

@@ -3,7 +3,8 @@
 # Every fault class of dxg-host, injected into a host round trip of a user
 # process (QUERYADAPTERINFO) and into adapter bring-up: each ends in a
 # clean errno within a bounded time, never a splat (the harness checks the
-# kernel log), and the adapter recovers once the host behaves.
+# kernel log), a host that stops answering loses its adapter (the DRM
+# device is unplugged), and the adapter recovers once the host behaves.
 # dxg-test: timeout=400
 # dxg-qemu: -device pci-testdev
 . "$DXG_TESTS/lib.sh"
@@ -38,6 +39,14 @@ for class in truncated oversized unknown-status pending garbage wrong-trans-id n
 	truncated|pending) echo "$out" | grep -q "Protocol error" || fail "$class: want EPROTO" ;;
 	wrong-trans-id|no-reply) echo "$out" | grep -q "timed out" || fail "$class: want ETIMEDOUT" ;;
 	rescind-in-flight) echo "$out" | grep -q "No such device" || fail "$class: want ENODEV" ;;
+	esac
+	case $class in
+	wrong-trans-id|no-reply)
+		# A host that stops answering is lost: its DRM device goes.
+		wait_for 20 adapters_are 0 || fail "$class: adapter still bound after the host timed out"
+		[ -z "$(dxg_render_nodes)" ] || fail "$class: render node left after the host timed out"
+		dmesg | grep -q "declaring the host lost" || fail "$class: no log line"
+		;;
 	esac
 	case $class in
 	wrong-trans-id|no-reply|rescind-in-flight) recover $class ;;
