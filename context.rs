@@ -25,7 +25,11 @@
 use kernel::{
     new_mutex, new_spinlock_irq,
     prelude::*,
-    sync::{Arc, Mutex, SpinLockIrq},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, Mutex, SpinLockIrq,
+    },
+    time::{Instant, Monotonic},
 };
 
 use crate::adapter::check_status;
@@ -43,10 +47,38 @@ use crate::proto::{
 };
 use crate::vm::{GuestEvent, IoSpace};
 
+/// GPU time used by one DRM file's contexts (fdinfo `drm-engine-gpu`).
+pub(crate) struct EngineStats {
+    busy_ns: Atomic<u64>,
+}
+
+impl EngineStats {
+    /// No time used yet.
+    pub(crate) fn new() -> Result<Arc<Self>> {
+        Ok(Arc::new(Self { busy_ns: Atomic::new(0) }, GFP_KERNEL)?)
+    }
+
+    /// Nanoseconds the file's submissions have been running, counting
+    /// each context's queue as busy from a submission (or the previous
+    /// completion, if later) to its completion.
+    pub(crate) fn busy_ns(&self) -> u64 {
+        self.busy_ns.load(Relaxed)
+    }
+}
+
+/// A submitted, unsignalled fence.
+struct Pending {
+    value: u64,
+    fence: Fence,
+    submitted: Instant<Monotonic>,
+}
+
 /// Fences of one context that have not signalled yet.
 struct TimelineState {
-    /// (monitored fence value, fence), in submission order.
-    pending: KVec<(u64, Fence)>,
+    /// In submission order.
+    pending: KVec<Pending>,
+    /// When the last fence of the context signalled.
+    last_done: Option<Instant<Monotonic>>,
     /// Set once the timeline failed: later fences fail at once.
     failed: Option<Error>,
 }
@@ -55,6 +87,7 @@ struct TimelineState {
 #[pin_data]
 pub(crate) struct Timeline {
     io: Arc<IoSpace>,
+    stats: Arc<EngineStats>,
     /// Guest-physical address of the monitored fence value.
     gpa: u64,
     /// Protects the pending fences (taken in the receive path).
@@ -72,18 +105,19 @@ impl Timeline {
         let mut done = KVec::new();
         {
             let mut st = self.state.lock();
-            while st.pending.first().is_some_and(|(v, _)| *v <= value) {
-                match st.pending.remove(0) {
-                    // Cannot fail: at most as many as were pending, and the
-                    // vector only grows by what it removes here.
-                    Ok(x) => {
-                        // Out of memory: signal under the lock instead.
-                        let (_, f) = x;
-                        if done.push(f.clone(), GFP_ATOMIC).is_err() {
-                            f.signal(Ok(()));
-                        }
-                    }
-                    Err(_) => break,
+            let now = Instant::<Monotonic>::now();
+            while st.pending.first().is_some_and(|p| p.value <= value) {
+                let Ok(p) = st.pending.remove(0) else { break };
+                // Busy since it was submitted or the previous one ended.
+                let mut busy = (now - p.submitted).as_nanos();
+                if let Some(last) = st.last_done {
+                    busy = busy.min((now - last).as_nanos());
+                }
+                self.stats.busy_ns.fetch_add(u64::try_from(busy).unwrap_or(0), Relaxed);
+                st.last_done = Some(now);
+                if done.push(p.fence.clone(), GFP_ATOMIC).is_err() {
+                    // Out of memory: signal under the lock instead.
+                    p.fence.signal(Ok(()));
                 }
             }
         }
@@ -101,8 +135,8 @@ impl Timeline {
             }
             core::mem::take(&mut st.pending)
         };
-        for (_, f) in pending.iter() {
-            f.signal(Err(err));
+        for p in pending.iter() {
+            p.fence.signal(Err(err));
         }
     }
 
@@ -113,7 +147,8 @@ impl Timeline {
             fence.signal(Err(e));
             return Err(e);
         }
-        st.pending.push((value, fence), GFP_ATOMIC)?;
+        let submitted = Instant::<Monotonic>::now();
+        st.pending.push(Pending { value, fence, submitted }, GFP_ATOMIC)?;
         Ok(())
     }
 
@@ -121,13 +156,13 @@ impl Timeline {
     fn abandon(&self, value: u64, err: Error) {
         let f = {
             let mut st = self.state.lock();
-            match st.pending.iter().position(|(v, _)| *v == value) {
+            match st.pending.iter().position(|p| p.value == value) {
                 Some(i) => st.pending.remove(i).ok(),
                 None => None,
             }
         };
-        if let Some((_, f)) = f {
-            f.signal(Err(err));
+        if let Some(p) = f {
+            p.fence.signal(Err(err));
         }
     }
 }
@@ -172,6 +207,7 @@ impl HostContext {
         node: u32,
         engine_affinity: u32,
         priv_data: &[u8],
+        stats: Arc<EngineStats>,
     ) -> Result<Arc<Self>> {
         let a = device.adapter().clone();
         let msg = CreateContextMsg::new(
@@ -228,9 +264,10 @@ impl HostContext {
         let timeline = Arc::pin_init(
             pin_init!(Timeline {
                 io,
+                stats,
                 gpa,
                 state <- new_spinlock_irq!(
-                    TimelineState { pending: KVec::new(), failed: None },
+                    TimelineState { pending: KVec::new(), last_done: None, failed: None },
                     "dxg_timeline"
                 ),
             }),

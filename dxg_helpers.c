@@ -9,6 +9,7 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_print.h>
 #include <drm/drm_syncobj.h>
 #include <linux/dma-fence.h>
 #include <linux/dma-fence-chain.h>
@@ -27,6 +28,30 @@ int dxg_pci_add_dynid(const char *drv_name, u32 vendor, u32 device)
 		return -ENODEV;
 	return pci_add_dynid(to_pci_driver(drv), vendor, device, PCI_ANY_ID,
 			     PCI_ANY_ID, 0, 0, 0);
+}
+
+/*
+ * drm-usage-stats: memory of the file's GEM objects (all resident: their
+ * pages stay populated while the host may use them) and the GPU time of
+ * its submissions (dxg_file_engine_ns(), in drm/file.rs).
+ */
+static void dxg_show_fdinfo(struct drm_printer *p, struct drm_file *file)
+{
+	struct drm_memory_stats stats = {};
+	struct drm_gem_object *obj;
+	int id;
+
+	spin_lock(&file->table_lock);
+	idr_for_each_entry(&file->object_idr, obj, id) {
+		if (drm_gem_object_is_shared_for_memory_stats(obj))
+			stats.shared += obj->size;
+		else
+			stats.private += obj->size;
+		stats.resident += obj->size;
+	}
+	spin_unlock(&file->table_lock);
+	drm_print_memory_stats(p, &stats, DRM_GEM_OBJECT_RESIDENT, "system");
+	drm_printf(p, "drm-engine-gpu:\t%llu ns\n", dxg_file_engine_ns(file));
 }
 
 /*
@@ -59,6 +84,7 @@ int dxg_drm_add_features(struct drm_device *dev, u32 features)
 		 * from the core) instead; self-import still works.
 		 */
 		dxg_drm_driver.dumb_create = NULL;
+		dxg_drm_driver.show_fdinfo = dxg_show_fdinfo;
 		dxg_drm_driver.gem_prime_import_sg_table = NULL;
 		dxg_drm_fops = *dev->driver->fops;
 		dxg_drm_fops.show_fdinfo = drm_show_fdinfo;

@@ -82,4 +82,7 @@ struct workqueue_struct;
 struct workqueue_struct *dxg_wq_alloc(void);
 void dxg_wq_destroy(struct workqueue_struct *wq);
 
+/* Implemented in Rust (drm/file.rs): GPU time of a dxg DRM file, in ns. */
+u64 dxg_file_engine_ns(struct drm_file *file);
+
 #endif /* DXG_HELPERS_H */

@@ -23,7 +23,7 @@ use kernel::{
 };
 
 use crate::adapter::Adapter;
-use crate::context::{HostContext, Submission};
+use crate::context::{EngineStats, HostContext, Submission};
 use crate::device::{self, HostDevice};
 use crate::drm::driver::{DxgDevice, DxgDriver};
 use crate::drm::fence::{syncobj_fence, ChainNode, Syncobj};
@@ -52,6 +52,8 @@ pub(crate) struct DxgFile {
     /// Distinguishes this file from every other file of the device, ever.
     key: u64,
     adapter: Arc<Adapter>,
+    /// GPU time of this file's submissions.
+    stats: Arc<EngineStats>,
     /// Protects the device and context tables.
     #[pin]
     objects: Mutex<FileObjects>,
@@ -66,10 +68,12 @@ impl drm::file::DriverFile for DxgFile {
     fn open(dev: &DxgDevice) -> Result<Pin<KBox<Self>>> {
         let a = dev.adapter();
         let process = HostProcess::create(a.vm().clone(), a.version())?;
+        let stats = EngineStats::new()?;
         KBox::pin_init(
             pin_init!(Self {
                 key: dev.next_file_key(),
                 adapter: a.clone(),
+                stats,
                 objects <- new_mutex!(FileObjects {
                     next_id: 1,
                     devices: KVec::new(),
@@ -270,7 +274,7 @@ impl DxgFile {
         if f.objects.lock().contexts.len() >= MAX_CONTEXTS {
             return Err(ENOSPC);
         }
-        let c = HostContext::create(d, req.node, req.engine_affinity, &priv_data)?;
+        let c = HostContext::create(d, req.node, req.engine_affinity, &priv_data, f.stats.clone())?;
         let mut o = f.objects.lock();
         if o.contexts.len() >= MAX_CONTEXTS {
             return Err(ENOSPC);
@@ -504,4 +508,17 @@ impl DxgFile {
         }
         Ok(0)
     }
+}
+
+/// The GPU time of DRM file `file`, for `dxg_show_fdinfo()` (dxg_helpers.c).
+///
+/// # Safety
+///
+/// `file` is an open DRM file of a dxg device (the DRM core's fdinfo
+/// callback guarantees it).
+#[no_mangle]
+pub(crate) unsafe extern "C" fn dxg_file_engine_ns(file: *mut kernel::bindings::drm_file) -> u64 {
+    // SAFETY: see the function's safety section.
+    let f = unsafe { drm::File::<DxgFile>::from_raw(file) };
+    f.inner().stats.busy_ns()
 }
