@@ -30,6 +30,11 @@ int dxg_pci_add_dynid(const char *drv_name, u32 vendor, u32 device)
 			     PCI_ANY_ID, 0, 0, 0);
 }
 
+bool dxg_pci_driver_present(const char *drv_name)
+{
+	return driver_find(drv_name, &pci_bus_type) != NULL;
+}
+
 /*
  * drm-usage-stats: memory of the file's GEM objects (all resident: their
  * pages stay populated while the host may use them) and the GPU time of

@@ -18,6 +18,9 @@
  */
 int dxg_pci_add_dynid(const char *drv_name, u32 vendor, u32 device);
 
+/* Whether a PCI driver called @drv_name is registered (e.g. dxgkrnl). */
+bool dxg_pci_driver_present(const char *drv_name);
+
 struct drm_device;
 
 /*
@@ -81,6 +84,56 @@ struct workqueue_struct;
  */
 struct workqueue_struct *dxg_wq_alloc(void);
 void dxg_wq_destroy(struct workqueue_struct *wq);
+
+/* --- VMBus (dxg_hv.c) --- */
+
+struct device;
+struct hv_device;
+struct hv_driver;
+struct vmbus_gpadl;
+
+/* hv_vmbus_device_id.driver_data: which channel class a device is. */
+#define DXG_HV_CHANNEL_VM	0
+#define DXG_HV_CHANNEL_VGPU	1
+
+/*
+ * Register the VMBus driver of both channel classes; its probe and remove
+ * call dxg_hv_probe()/dxg_hv_remove() (Rust, vmbus/hv.rs). ERR_PTR(-ENODEV)
+ * when the machine has no VMBus.
+ */
+struct hv_driver *dxg_hv_driver_register(void);
+void dxg_hv_driver_unregister(struct hv_driver *drv);
+/* Whether Microsoft's dxgkrnl driver is registered on the bus of @hdev. */
+bool dxg_hv_dxgkrnl_present(struct hv_device *hdev);
+
+struct device *dxg_hv_device(struct hv_device *hdev);
+void dxg_hv_set_drvdata(struct hv_device *hdev, void *data);
+void *dxg_hv_get_drvdata(struct hv_device *hdev);
+/* The channel instance GUID, 16 bytes as on the wire. */
+void dxg_hv_instance(struct hv_device *hdev, u8 *guid);
+/* The size of the MMIO range the offer asks for (VM-level channel). */
+u64 dxg_hv_mmio_size(struct hv_device *hdev);
+
+int dxg_hv_open(struct hv_device *hdev, u32 ring_size,
+		void (*callback)(void *context), void *context);
+void dxg_hv_close(struct hv_device *hdev);
+/* One in-band packet (-EAGAIN: ring full). */
+int dxg_hv_send(struct hv_device *hdev, const void *buf, u32 len,
+		u64 trans_id, bool completion);
+/* The next packet, raw (descriptor included): *actual 0 when none. */
+int dxg_hv_recv(struct hv_device *hdev, void *buf, u32 len, u32 *actual);
+struct vmbus_gpadl *dxg_hv_gpadl_establish(struct hv_device *hdev,
+					   void *kbuffer, u32 size);
+u32 dxg_hv_gpadl_handle(const struct vmbus_gpadl *gpadl);
+void dxg_hv_gpadl_teardown(struct hv_device *hdev, struct vmbus_gpadl *gpadl);
+/* Allocate and map (write-back) the IO space from the VMBus MMIO range. */
+int dxg_hv_mmio_alloc(struct hv_device *hdev, u64 size, u64 *start,
+		      void **vaddr);
+void dxg_hv_mmio_free(u64 start, u64 size, void *vaddr);
+
+/* Implemented in Rust (vmbus/hv.rs). */
+int dxg_hv_probe(struct hv_device *hdev, unsigned long kind);
+void dxg_hv_remove(struct hv_device *hdev);
 
 /* Implemented in Rust (drm/file.rs): GPU time of a dxg DRM file, in ns. */
 u64 dxg_file_engine_ns(struct drm_file *file);

@@ -94,6 +94,8 @@ struct DxgModule {
     // session can be open then: it holds a module reference), then the PCI
     // driver (adapters go), then the channel devices' driver.
     loopback: Option<Pin<KBox<vmbus::loopback::Loopback>>>,
+    /// The VMBus driver; `None` on a machine without VMBus.
+    _vmbus: Option<vmbus::hv::Registration>,
     #[pin]
     _pci: kdriver::Registration<kpci::Adapter<pci::VgpuFunctionDriver>>,
     #[pin]
@@ -112,6 +114,7 @@ impl kernel::InPlaceModule for DxgModule {
             _directory: vmbus::directory::DirectoryStorage::new()?,
             _channels <- kdriver::Registration::new(MODULE_NAME, module),
             _pci <- kdriver::Registration::new(MODULE_NAME, module),
+            _vmbus: vmbus::hv::Registration::new()?,
             loopback: if module_parameters::loopback.value() {
                 let opts = MiscDeviceOptions {
                     name: vmbus::loopback::DEVICE_NAME,

@@ -149,6 +149,11 @@ impl pci::Driver for VgpuFunctionDriver {
         // A dynamic id (the stand-in) carries no table entry.
         let standin = info.is_none();
         let kind = info.copied().unwrap_or(FunctionKind::Render);
+        // SAFETY: a NUL-terminated name; driver_find() only looks it up.
+        if unsafe { crate::sys::dxg_pci_driver_present(c"dxgkrnl".as_char_ptr()) } {
+            dev_warn!(pdev.as_ref(), "dxgkrnl is loaded and owns the vGPU functions; dxg does not bind\n");
+            return Err(EBUSY);
+        }
         let mb = negotiate(pdev)?;
         let key = Luid::from_guid(&mb.guid);
         let (Some(vm), Some(vgpu)) = (directory::vm(), directory::vgpu(key)) else {

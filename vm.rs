@@ -32,6 +32,7 @@ use crate::proto::{
 };
 use crate::vmbus::{
     channel::{Channel, Notify},
+    hv::HvMmio,
     loopback,
     memory::IoPages,
 };
@@ -43,10 +44,44 @@ pub(crate) trait GuestEvent: Send + Sync {
     fn signal(&self, result: Result);
 }
 
+/// The memory behind the IO space, by transport.
+pub(crate) enum IoMem {
+    /// Guest pages the loopback host maps.
+    Loopback(Arc<IoPages>),
+    /// MMIO reserved from the VMBus range, which the Hyper-V host backs.
+    Vmbus(Arc<HvMmio>),
+}
+
+impl IoMem {
+    /// The guest-physical start SETIOSPACEREGION names.
+    fn start(&self) -> u64 {
+        match self {
+            IoMem::Loopback(_) => loopback::IO_SPACE_START,
+            IoMem::Vmbus(m) => m.start(),
+        }
+    }
+
+    /// Length in bytes.
+    fn len(&self) -> usize {
+        match self {
+            IoMem::Loopback(p) => p.len(),
+            IoMem::Vmbus(m) => m.len(),
+        }
+    }
+
+    /// The kernel mapping.
+    fn vaddr(&self) -> NonNull<u8> {
+        match self {
+            IoMem::Loopback(p) => p.vaddr(),
+            IoMem::Vmbus(m) => m.vaddr(),
+        }
+    }
+}
+
 /// The IO space once registered with the host.
 pub(crate) struct IoSpace {
     range: IoRange,
-    pages: Arc<IoPages>,
+    mem: Arc<IoMem>,
 }
 
 impl IoSpace {
@@ -54,10 +89,10 @@ impl IoSpace {
     pub(crate) fn read_u64(&self, gpa: u64) -> Result<u64> {
         let off = gpa.checked_sub(self.range.base()).ok_or(EINVAL)?;
         let end = off.checked_add(8).ok_or(EINVAL)?;
-        if off % 8 != 0 || end > self.pages.len() as u64 {
+        if off % 8 != 0 || end > self.mem.len() as u64 {
             return Err(EINVAL);
         }
-        let p: NonNull<u8> = self.pages.vaddr();
+        let p: NonNull<u8> = self.mem.vaddr();
         // SAFETY: `off + 8` is inside the mapping (checked above) and
         // 8-aligned; the host changes the value concurrently, which an
         // aligned volatile 64-bit load observes whole.
@@ -88,7 +123,7 @@ pub(crate) struct Vm {
     /// The VM-level channel (also in the channel device's directory entry).
     channel: Arc<Channel>,
     /// The IO space the host offered with the VM-level channel.
-    offered_io: Option<Arc<IoPages>>,
+    offered_io: Option<Arc<IoMem>>,
     /// Protects the IO space registration (SETIOSPACEREGION, done once,
     /// on first use).
     #[pin]
@@ -100,7 +135,11 @@ pub(crate) struct Vm {
 
 impl Vm {
     /// The VM object for a newly bound VM-level channel.
-    pub(crate) fn new(channel: Arc<Channel>, offered_io: Option<Arc<IoPages>>) -> Result<Arc<Self>> {
+    pub(crate) fn new(channel: Arc<Channel>, offered_io: Option<IoMem>) -> Result<Arc<Self>> {
+        let offered_io = match offered_io {
+            Some(io) => Some(Arc::new(io, GFP_KERNEL)?),
+            None => None,
+        };
         Arc::pin_init(
             pin_init!(Self {
                 channel,
@@ -133,9 +172,9 @@ impl Vm {
         if let Some(io) = io.as_ref() {
             return Ok(io.clone());
         }
-        let pages = self.offered_io.clone().ok_or(ENODEV)?;
-        let start = loopback::IO_SPACE_START;
-        let len = pages.len() as u64;
+        let mem = self.offered_io.clone().ok_or(ENODEV)?;
+        let start = mem.start();
+        let len = mem.len() as u64;
         let range = IoRange::new(start, len).map_err(crate::proto_err)?;
         let framing = Framing::new(VERSION, Luid::ZERO);
         let reply = call(&self.channel, &framing, &SetIoSpaceRegion::new(start, len), 8)?;
@@ -143,7 +182,7 @@ impl Vm {
             .map_err(crate::proto_err)?
             .check()
             .map_err(crate::errno)?;
-        let space = Arc::new(IoSpace { range, pages }, GFP_KERNEL)?;
+        let space = Arc::new(IoSpace { range, mem }, GFP_KERNEL)?;
         *io = Some(space.clone());
         Ok(space)
     }

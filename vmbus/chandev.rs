@@ -3,9 +3,10 @@
 //! Channel devices: the driver that binds an offered channel.
 //!
 //! The host offers one VM-level channel per VM and one channel per vGPU.
-//! Each offer is a device (a VMBus device on Hyper-V, an auxiliary device
-//! `dxg.channel.N` with the loopback transport) that [`ChannelDriver`]
-//! binds. Binding creates the [`Channel`] and enters it into the
+//! Each offer is a device: a VMBus device on Hyper-V (bound by the VMBus
+//! driver in `vmbus/hv.rs`), an auxiliary device `dxg.channel.N` with the
+//! loopback transport (bound by [`ChannelDriver`]). Both end in
+//! [`BoundChannel::bind`]. Binding creates the [`Channel`] and enters it into the
 //! [`directory`](crate::vmbus::directory), where a vGPU PCI function finds
 //! it; a bound VM-level channel device owns the per-VM object
 //! ([`Vm`]). A successful bind makes the driver core retry deferred
@@ -18,9 +19,9 @@
 use kernel::{auxiliary, device::Core, prelude::*, sync::Arc, types::ForLt};
 
 use crate::proto::{Guid, Luid};
-use crate::vm::Vm;
+use crate::vm::{IoMem, Vm};
 use crate::vmbus::{
-    channel::{Channel, Link, Notify},
+    channel::{Channel, Link, Notify, Target},
     directory::{self, Entry},
     loopback::LoopLink,
 };
@@ -56,46 +57,45 @@ kernel::auxiliary_device_table!(
 /// The driver of channel devices.
 pub(crate) struct ChannelDriver;
 
-/// A bound channel device.
-pub(crate) struct ChannelDevice {
+/// A bound channel, of either transport: in the directory, its link
+/// delivering to its channel. Dropping it is the rescind: the channel dies
+/// (every waiter fails), the VM's guest events fail, and the adapter that
+/// used the channel is unbound.
+pub(crate) struct BoundChannel {
     entry: Arc<Entry>,
-    link: Arc<LoopLink>,
+    link: Arc<Link>,
 }
 
-impl auxiliary::Driver for ChannelDriver {
-    type IdInfo = ();
-    type Data<'bound> = ChannelDevice;
-
-    const ID_TABLE: auxiliary::IdTable<Self::IdInfo> = &AUX_TABLE;
-
-    fn probe<'bound>(
-        adev: &'bound auxiliary::Device<Core<'_>>,
-        _info: &'bound Self::IdInfo,
-    ) -> impl PinInit<ChannelDevice, Error> + 'bound {
-        let (kind, instance, vgpu_luid, mmio_size, link) = adev
-            .registration_data_with::<ForLt!(Offer), _>(|o| {
-                (o.kind, o.instance, o.vgpu_luid, o.mmio_size, o.link.clone())
-            })?;
-        let timeout = crate::module_parameters::timeout_ms.value();
+impl BoundChannel {
+    /// Bind an offered channel of `kind` reached through `link`; `io` is
+    /// the IO space offered with a VM-level channel.
+    pub(crate) fn bind(
+        dev: &kernel::device::Device,
+        kind: ChannelKind,
+        instance: Guid,
+        vgpu_luid: Luid,
+        link: Link,
+        io: Option<IoMem>,
+        timeout_ms: u32,
+    ) -> Result<Self> {
         let name = match kind {
             ChannelKind::Vm => c"vm",
             ChannelKind::Vgpu => c"vgpu",
         };
-        let channel = Channel::new(name, Link::Loopback(link.clone()), timeout)?;
+        let link = Arc::new(link, GFP_KERNEL)?;
+        let channel = Channel::new(name, link.clone(), timeout_ms)?;
         let vm = match kind {
-            ChannelKind::Vm => {
-                if link.io_space().map_or(0, |io| io.len() as u64) != mmio_size {
-                    return Err(EINVAL);
-                }
-                Some(Vm::new(channel.clone(), link.io_space())?)
-            }
+            ChannelKind::Vm => Some(Vm::new(channel.clone(), io)?),
             ChannelKind::Vgpu => None,
         };
         let notify: Option<Arc<dyn Notify>> = match &vm {
             Some(vm) => Some(vm.clone()),
             None => None,
         };
-        link.attach(channel.clone(), notify);
+        link.attach(Target {
+            channel: channel.clone(),
+            notify,
+        });
         let entry = match directory::enter(kind, instance, vgpu_luid, channel.clone(), vm) {
             Ok(e) => e,
             Err(e) => {
@@ -105,19 +105,19 @@ impl auxiliary::Driver for ChannelDriver {
             }
         };
         dev_info!(
-            adev,
+            dev,
             "{:?} channel {} offered\n",
             kind,
             crate::GuidText::new(&instance).as_str()
         );
         if let Some(vm) = entry.vm() {
-            dev_info!(adev, "VM IO space: {} MiB\n", vm.mmio_size() >> 20);
+            dev_info!(dev, "VM IO space: {} MiB\n", vm.mmio_size() >> 20);
         }
-        Ok(ChannelDevice { entry, link })
+        Ok(Self { entry, link })
     }
 }
 
-impl Drop for ChannelDevice {
+impl Drop for BoundChannel {
     fn drop(&mut self) {
         self.link.detach();
         self.entry.channel().kill(ENODEV);
@@ -126,5 +126,35 @@ impl Drop for ChannelDevice {
             vm.fail_events(None, ENODEV);
         }
         directory::leave(&self.entry);
+    }
+}
+
+impl auxiliary::Driver for ChannelDriver {
+    type IdInfo = ();
+    type Data<'bound> = BoundChannel;
+
+    const ID_TABLE: auxiliary::IdTable<Self::IdInfo> = &AUX_TABLE;
+
+    fn probe<'bound>(
+        adev: &'bound auxiliary::Device<Core<'_>>,
+        _info: &'bound Self::IdInfo,
+    ) -> impl PinInit<BoundChannel, Error> + 'bound {
+        let (kind, instance, vgpu_luid, mmio_size, link) = adev
+            .registration_data_with::<ForLt!(Offer), _>(|o| {
+                (o.kind, o.instance, o.vgpu_luid, o.mmio_size, o.link.clone())
+            })?;
+        let io = link.io_space();
+        if io.as_ref().map_or(0, |io| io.len() as u64) != mmio_size {
+            return Err(EINVAL);
+        }
+        BoundChannel::bind(
+            adev.as_ref(),
+            kind,
+            instance,
+            vgpu_luid,
+            Link::Loopback(link),
+            io.map(IoMem::Loopback),
+            crate::module_parameters::timeout_ms.value(),
+        )
     }
 }

@@ -25,37 +25,70 @@ use kernel::{
         atomic::{Atomic, Relaxed},
         Arc, CondVar, SpinLockIrq,
     },
-    time::msecs_to_jiffies,
+    time::{delay::fsleep, msecs_to_jiffies, Delta},
 };
 
 use crate::proto::vmbus::{self, PacketType};
-use crate::vmbus::{loopback::LoopLink, memory::PageRefs};
+use crate::vmbus::{hv::HvLink, loopback::LoopLink, memory::PageRefs};
 
 /// How a channel moves packets to the host.
 pub(crate) enum Link {
     /// The loopback transport: a user process plays the host.
     Loopback(Arc<LoopLink>),
+    /// A VMBus channel to the Hyper-V host.
+    Vmbus(Arc<HvLink>),
+}
+
+/// Where a link delivers the host's packets once its channel is bound.
+pub(crate) struct Target {
+    /// The channel that matches completions.
+    pub(crate) channel: Arc<Channel>,
+    /// Who gets host-initiated messages (the VM object).
+    pub(crate) notify: Option<Arc<dyn Notify>>,
 }
 
 impl Link {
+    /// Queue one packet; `EAGAIN` if the ring (queue) is full.
     fn send(&self, payload: &[u8], trans_id: u64, completion: bool) -> Result {
         match self {
             Link::Loopback(l) => l.send(payload, trans_id, completion),
+            Link::Vmbus(l) => l.send(payload, trans_id, completion),
         }
     }
 
     fn gpadl_establish(&self, pages: Arc<PageRefs>) -> Result<u32> {
         match self {
             Link::Loopback(l) => l.gpadl_establish(pages),
+            Link::Vmbus(l) => l.gpadl_establish(pages),
         }
     }
 
     fn gpadl_teardown(&self, id: u32) {
         match self {
             Link::Loopback(l) => l.gpadl_teardown(id),
+            Link::Vmbus(l) => l.gpadl_teardown(id),
+        }
+    }
+
+    /// Deliver the host's packets to `target` from now on.
+    pub(crate) fn attach(&self, target: Target) {
+        match self {
+            Link::Loopback(l) => l.attach(target),
+            Link::Vmbus(l) => l.attach(target),
+        }
+    }
+
+    /// Stop delivering.
+    pub(crate) fn detach(&self) {
+        match self {
+            Link::Loopback(l) => l.detach(),
+            Link::Vmbus(l) => l.detach(),
         }
     }
 }
+
+/// Like the original on a full ring: retry a few times, 1 ms apart.
+const RING_FULL_RETRIES: u32 = 50;
 
 /// Guest pages shared with the host (a GPADL), torn down on drop.
 pub(crate) struct Gpadl {
@@ -176,8 +209,7 @@ pub(crate) trait Notify: Send + Sync {
 
 impl Channel {
     /// A live channel over `link`.
-    pub(crate) fn new(name: &'static CStr, link: Link, timeout_ms: u32) -> Result<Arc<Self>> {
-        let link = Arc::new(link, GFP_KERNEL)?;
+    pub(crate) fn new(name: &'static CStr, link: Arc<Link>, timeout_ms: u32) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Self {
                 name,
@@ -251,7 +283,18 @@ impl Channel {
             st.pending.push(p.clone(), GFP_ATOMIC)?;
             (p, link)
         };
-        if let Err(e) = link.send(msg, pending.trans_id, true) {
+        // Back-pressure: a full ring drains as the host answers.
+        let mut tries = 0;
+        let sent = loop {
+            match link.send(msg, pending.trans_id, true) {
+                Err(e) if e == EAGAIN && tries < RING_FULL_RETRIES => {
+                    tries += 1;
+                    fsleep(Delta::from_millis(1));
+                }
+                r => break r,
+            }
+        };
+        if let Err(e) = sent {
             self.forget(pending.trans_id);
             return Err(e);
         }
@@ -316,12 +359,13 @@ impl Channel {
         drop(link);
     }
 
-    /// Handle one VMBus packet from the host (`bytes`: descriptor, payload,
-    /// padding, trailer). Completions wake their request; in-band packets
-    /// go to `notify`. Malformed packets and unknown transaction ids are
-    /// logged and dropped: the host is not trusted.
+    /// Handle one VMBus packet from the host, as `vmbus_recvpacket_raw()`
+    /// returns it (descriptor, payload, padding; both transports deliver
+    /// exactly this). Completions wake their request; in-band packets go to
+    /// `notify`. Malformed packets and unknown transaction ids are logged
+    /// and dropped: the host is not trusted.
     pub(crate) fn receive(&self, bytes: &[u8], notify: Option<&dyn Notify>) -> Result {
-        let (packet, _) = vmbus::decode_packet(bytes).map_err(|e| {
+        let packet = vmbus::decode_packet_raw(bytes).map_err(|e| {
             host_warn!(self, "dxg: {:?} channel: bad packet: {}\n", self.name, e.as_str());
             Error::from_errno(-e.errno())
         })?;

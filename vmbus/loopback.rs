@@ -32,7 +32,6 @@ use kernel::{
     prelude::*,
     sync::{Arc, ArcBorrow, CondVar, Mutex, SpinLockIrq},
     transmute::AsBytes,
-    time::{delay::fsleep, Delta},
     types::ForLt,
     uaccess::{UserPtr, UserSlice},
 };
@@ -45,7 +44,7 @@ use crate::proto::{
 use crate::sys::uapi;
 use crate::vmbus::{
     chandev::{ChannelKind, Offer},
-    channel::{Channel, Notify},
+    channel::Target,
     memory::{IoPages, PageRefs},
 };
 
@@ -62,8 +61,6 @@ const RECORD_HDR: usize = core::mem::size_of::<uapi::dxg_loopback_record>();
 /// per channel; one limit for the session is stricter and simpler).
 const MAX_QUEUED: usize = RING_SIZE;
 
-/// Like the original on a full ring: retry a few times, 1 ms apart.
-const RING_FULL_RETRIES: u32 = 50;
 
 /// The misc device, registered while the module is loaded with
 /// `loopback=1`.
@@ -299,12 +296,6 @@ fn map_pages(vma: &VmaNew, pages: impl Iterator<Item = *mut bindings::page>, cou
     Ok(())
 }
 
-/// Where a channel's host packets go once its device is bound.
-pub(crate) struct Target {
-    channel: Arc<Channel>,
-    notify: Option<Arc<dyn Notify>>,
-}
-
 /// The link between one offered channel and its session.
 #[pin_data]
 pub(crate) struct LoopLink {
@@ -320,7 +311,7 @@ pub(crate) struct LoopLink {
 
 impl LoopLink {
     /// Queue one packet for the host: what `vmbus_sendpacket()` would put
-    /// on the ring.
+    /// on the ring (`EAGAIN` when the queue is full).
     pub(crate) fn send(&self, payload: &[u8], trans_id: u64, completion: bool) -> Result {
         let len = vmbus::packet_len(payload.len()).map_err(|_| E2BIG)?;
         let flags = if completion {
@@ -328,19 +319,10 @@ impl LoopLink {
         } else {
             0
         };
-        let mut tries = 0;
-        loop {
-            let mut pkt = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-            vmbus::encode_packet(&mut pkt, PacketType::DataInband, flags, trans_id, payload, 0)
-                .map_err(|_| EINVAL)?;
-            match self.session.push(self.id, pkt) {
-                Err(e) if e == EAGAIN && tries < RING_FULL_RETRIES => {
-                    tries += 1;
-                    fsleep(Delta::from_millis(1));
-                }
-                r => return r,
-            }
-        }
+        let mut pkt = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        vmbus::encode_packet(&mut pkt, PacketType::DataInband, flags, trans_id, payload, 0)
+            .map_err(|_| EINVAL)?;
+        self.session.push(self.id, pkt)
     }
 
     /// The IO space offered with this (VM-level) channel.
@@ -359,8 +341,8 @@ impl LoopLink {
     }
 
     /// Bind the channel that handles this link's host packets.
-    pub(crate) fn attach(&self, channel: Arc<Channel>, notify: Option<Arc<dyn Notify>>) {
-        *self.target.lock() = Some(Target { channel, notify });
+    pub(crate) fn attach(&self, target: Target) {
+        *self.target.lock() = Some(target);
     }
 
     /// Fail everything in flight on the bound channel: the host is gone.
@@ -377,13 +359,20 @@ impl LoopLink {
         drop(t);
     }
 
+    /// A packet from the host: checked as a ring packet (with trailer),
+    /// then handed over as a VMBus ring read returns it (without).
     fn deliver(&self, packet: &[u8]) -> Result {
         let (channel, notify) = {
             let t = self.target.lock();
             let t = t.as_ref().ok_or(ENOTCONN)?;
             (t.channel.clone(), t.notify.clone())
         };
-        channel.receive(packet, notify.as_deref())
+        let (_, used) = vmbus::decode_packet(packet).map_err(|_| EINVAL)?;
+        if used != packet.len() {
+            return Err(EINVAL);
+        }
+        let body = packet.get(..used - vmbus::TRAILER_SIZE).ok_or(EINVAL)?;
+        channel.receive(body, notify.as_deref())
     }
 }
 

@@ -168,6 +168,27 @@ pub fn encode_packet(
 /// `offset8 <= len8`, the payload is at most [`MAX_PAYLOAD`] bytes, and the
 /// type is in-band data or completion.
 pub fn decode_packet(bytes: &[u8]) -> ProtoResult<(Packet<'_>, usize)> {
+    let (mut packet, body) = decode_body(bytes)?;
+    let total = body.checked_add(TRAILER_SIZE).ok_or(ProtoError::Overflow)?;
+    let trailer = bytes.get(body..total).ok_or(ProtoError::Truncated)?;
+    let (prev, _) = U64::read_from_prefix(trailer).map_err(|_| ProtoError::Truncated)?;
+    packet.prev_indices = prev.get();
+    Ok((packet, total))
+}
+
+/// Decodes one packet as `vmbus_recvpacket_raw()` returns it: descriptor,
+/// payload and padding, without the ring's trailer (`prev_indices` is 0).
+/// `bytes` must be exactly the packet. Same checks as [`decode_packet`].
+pub fn decode_packet_raw(bytes: &[u8]) -> ProtoResult<Packet<'_>> {
+    let (packet, body) = decode_body(bytes)?;
+    if body != bytes.len() {
+        return Err(ProtoError::BadLength);
+    }
+    Ok(packet)
+}
+
+/// The packet at the start of `bytes` and the end of its body.
+fn decode_body(bytes: &[u8]) -> ProtoResult<(Packet<'_>, usize)> {
     let (desc, _) =
         VmPacketDescriptor::read_from_prefix(bytes).map_err(|_| ProtoError::Truncated)?;
     let ptype = PacketType::try_from(desc.ptype.get())?;
@@ -180,20 +201,17 @@ pub fn decode_packet(bytes: &[u8]) -> ProtoResult<(Packet<'_>, usize)> {
     if payload_len > MAX_PAYLOAD {
         return Err(ProtoError::TooLarge);
     }
-    let total = body.checked_add(TRAILER_SIZE).ok_or(ProtoError::Overflow)?;
-    let packet = bytes.get(..total).ok_or(ProtoError::Truncated)?;
+    let packet = bytes.get(..body).ok_or(ProtoError::Truncated)?;
     let payload = packet.get(offset..body).ok_or(ProtoError::BadLength)?;
-    let trailer = packet.get(body..).ok_or(ProtoError::Truncated)?;
-    let (prev, _) = U64::read_from_prefix(trailer).map_err(|_| ProtoError::Truncated)?;
     Ok((
         Packet {
             ptype,
             flags: desc.flags.get(),
             trans_id: desc.trans_id.get(),
             payload,
-            prev_indices: prev.get(),
+            prev_indices: 0,
         },
-        total,
+        body,
     ))
 }
 
@@ -310,5 +328,24 @@ mod tests {
             Err(ProtoError::BufferTooSmall)
         );
         assert_eq!(packet_len(MAX_PAYLOAD + 1), Err(ProtoError::TooLarge));
+    }
+
+    #[test]
+    fn raw_packets_are_ring_packets_without_the_trailer() {
+        let mut buf = [0u8; 64];
+        let n = encode_packet(&mut buf, PacketType::Completion, 0, 42, b"hello", 7).unwrap();
+        let (p, used) = decode_packet(&buf[..n]).unwrap();
+        assert_eq!(used, n);
+        let raw = decode_packet_raw(&buf[..n - TRAILER_SIZE]).unwrap();
+        assert_eq!(
+            (raw.ptype, raw.trans_id, raw.payload),
+            (p.ptype, p.trans_id, p.payload)
+        );
+        assert_eq!(raw.prev_indices, 0);
+        // The trailer, or any other extra or missing byte, is an error.
+        assert_eq!(decode_packet_raw(&buf[..n]), Err(ProtoError::BadLength));
+        for cut in 0..n - TRAILER_SIZE {
+            assert!(decode_packet_raw(&buf[..cut]).is_err());
+        }
     }
 }
