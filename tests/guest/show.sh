@@ -12,11 +12,15 @@ echo "== kernel log (dxg)"
 dmesg | grep -E "dxg|\[drm\]" | sed 's/^\[[ 0-9.]*\] /   /'
 echo "== /dev/dri"
 ls -l /dev/dri | sed 's/^/   /'
-echo "== dxg-query (DRM_IOCTL_DXG_QUERY_ADAPTER + a host round trip)"
-for n in $(dxg_render_nodes); do dxg-query $n | sed 's/^/   /'; done
+echo "== dxg-info (found through libdrm's drmGetDevices2, as Mesa finds devices)"
+dxg-info 2>&1 | sed 's/^/   /'
 echo "== drmdevice (libdrm drmGetDevices2)"
 drmdevice 2>&1 | sed -n '1,/^--- Opening device node/p' |
 	grep -E "^device|nodes\[|domain|bus |dev  |func|vendor_id|device_id" | sed 's/^/   /'
+echo "== dxg-example on each adapter: two buffers, FILL + COPY, timeline syncobj, bytes checked by mmap"
+for n in $(dxg_render_nodes); do dxg-example $n 2>&1 | sed 's/^/   /'; done
+echo "== fdinfo of a dxg file (drm-usage-stats)"
+dxg-example --fdinfo $(dxg_render_nodes | head -n1) 2>&1 | sed -n '/^drm-\|fdinfo/p' | sed 's/^/   /'
 echo "== dxg-host"
 host_ctl status 2>&1 | sed 's/^/   /'
 echo

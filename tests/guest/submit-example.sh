@@ -19,6 +19,8 @@ for n in $nodes; do
 	dxg-example $n || { host_log; fail "dxg-example $n"; }
 	dxg-example --resident $n || { host_log; fail "dxg-example --resident $n"; }
 done
+# fdinfo (drm-usage-stats) of a file that submitted work.
+dxg-example --fdinfo $(echo "$nodes" | head -n1) || { host_log; fail "dxg-example --fdinfo"; }
 # Without a node it takes the first dxg render node.
 dxg-example >/tmp/example.txt 2>&1 || { cat /tmp/example.txt; fail "dxg-example (first node)"; }
 grep -q "^PASS" /tmp/example.txt || { cat /tmp/example.txt; fail "dxg-example printed no PASS"; }

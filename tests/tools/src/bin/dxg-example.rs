@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `dxg-example [--resident] [NODE]`: the whole submission path on one
+//! `dxg-example [--resident] [--fdinfo] [NODE]`: the whole submission path on one
 //! adapter against the software host (`dxg-host`), checked end to end.
 //!
 //! Opens NODE (default: the first dxg render node), creates a device and a
@@ -11,6 +11,9 @@
 //! point as the out fence, waits for that point, and checks A and B
 //! through their CPU mappings. `--resident` also makes the three buffers
 //! resident before the submission and evicts them afterwards.
+//! `--fdinfo` then prints the DRM file's fdinfo (drm-usage-stats) and
+//! checks the keys dxg must report: driver, client id, PCI device, the
+//! three buffers' memory, and non-zero GPU time.
 //!
 //! The stream has no SIGNAL: that command names a host monitored fence
 //! handle, which userspace never sees; the kernel signals the syncobj from
@@ -20,6 +23,7 @@
 //! the vendor's command buffers. Exit status 0 if B holds the expected
 //! bytes, 1 otherwise.
 
+use std::os::fd::{AsFd, AsRawFd};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
@@ -101,7 +105,54 @@ fn build_stream(buf: &mut [u8]) -> Result<usize, String> {
     Ok(w.len())
 }
 
-fn run(path: &str, resident: bool) -> Result<bool, String> {
+/// Print the fdinfo of `node` and check the drm-usage-stats keys.
+fn check_fdinfo(node: &Node, min_memory: u64) -> Result<(), String> {
+    let fd = node.as_fd().as_raw_fd();
+    let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"))
+        .map_err(|e| format!("reading fdinfo: {e}"))?;
+    print!("{text}");
+    let key = |k: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(k).map(|v| v.trim().to_string()))
+            .ok_or(format!("fdinfo has no {k:?}"))
+    };
+    let kib = |k: &str| -> Result<u64, String> {
+        let v = key(k)?;
+        let (n, unit) = v.split_once(' ').unwrap_or((v.as_str(), ""));
+        let n: u64 = n
+            .parse()
+            .map_err(|_| format!("{k} {v:?} is not a number"))?;
+        Ok(match unit {
+            "KiB" => n * 1024,
+            "MiB" => n << 20,
+            "GiB" => n << 30,
+            _ => n,
+        })
+    };
+    if key("drm-driver:")? != "dxg" {
+        return Err("drm-driver is not dxg".into());
+    }
+    key("drm-client-id:")?;
+    key("drm-pdev:")?;
+    for k in ["drm-total-system:", "drm-resident-system:"] {
+        let v = kib(k)?;
+        if v < min_memory {
+            return Err(format!("{k} {v} bytes, expected at least {min_memory}"));
+        }
+    }
+    let busy = key("drm-engine-gpu:")?;
+    let ns: u64 = busy
+        .trim_end_matches("ns")
+        .trim()
+        .parse()
+        .map_err(|_| format!("drm-engine-gpu {busy:?} is not a number"))?;
+    if ns == 0 {
+        return Err("drm-engine-gpu is 0 after a submission".into());
+    }
+    Ok(())
+}
+
+fn run(path: &str, resident: bool, fdinfo: bool) -> Result<bool, String> {
     let node = Node::open(path).map_err(|e| format!("cannot open {path}: {e}"))?;
     let driver = node.driver_name().map_err(|e| format!("{path}: {e}"))?;
     if driver != "dxg" {
@@ -175,6 +226,10 @@ fn run(path: &str, resident: bool) -> Result<bool, String> {
     }
 
     let ok = check("A", ma.as_slice(), VALUE) & check("B", mb.as_slice(), VALUE);
+    if fdinfo {
+        check_fdinfo(&node, 2 * BUF_SIZE + CMD_SIZE)?;
+        println!("  fdinfo: drm-usage-stats keys present and plausible");
+    }
 
     if resident {
         dev.evict(&[&a, &b, &cmd])
@@ -189,13 +244,15 @@ fn run(path: &str, resident: bool) -> Result<bool, String> {
 
 fn main() -> ExitCode {
     let mut resident = false;
+    let mut fdinfo = false;
     let mut path = None;
     for a in std::env::args().skip(1) {
         match a.as_str() {
             "--resident" => resident = true,
+            "--fdinfo" => fdinfo = true,
             s if !s.starts_with('-') && path.is_none() => path = Some(a),
             _ => {
-                eprintln!("usage: dxg-example [--resident] [NODE]");
+                eprintln!("usage: dxg-example [--resident] [--fdinfo] [NODE]");
                 return ExitCode::from(2);
             }
         }
@@ -214,7 +271,7 @@ fn main() -> ExitCode {
             }
         },
     };
-    match run(&path, resident) {
+    match run(&path, resident, fdinfo) {
         Ok(true) => {
             println!("PASS: B holds the copy of A");
             ExitCode::SUCCESS
