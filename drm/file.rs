@@ -39,11 +39,76 @@ const MAX_CONTEXTS: usize = 1024;
 /// Largest GEM object.
 const MAX_BO_SIZE: u64 = 1 << 32;
 
-/// What a file created, by id.
+/// Objects of one kind that a file created, by id.
+struct IdTable<T> {
+    list: KVec<(u32, Arc<T>)>,
+    /// Most entries (`ENOSPC` beyond).
+    max: usize,
+}
+
+impl<T> IdTable<T> {
+    const fn new(max: usize) -> Self {
+        Self {
+            list: KVec::new(),
+            max,
+        }
+    }
+
+    fn get(&self, id: u32) -> Result<Arc<T>> {
+        self.list.iter().find(|(i, _)| *i == id).map(|(_, x)| x.clone()).ok_or(ENOENT)
+    }
+
+    fn check_room(&self) -> Result {
+        if self.list.len() >= self.max {
+            return Err(ENOSPC);
+        }
+        Ok(())
+    }
+
+    fn insert(&mut self, id: u32, x: Arc<T>) -> Result {
+        self.check_room()?;
+        self.list.push((id, x), GFP_KERNEL)?;
+        Ok(())
+    }
+
+    fn remove(&mut self, id: u32) -> Result<Arc<T>> {
+        let pos = self.list.iter().position(|(i, _)| *i == id).ok_or(ENOENT)?;
+        Ok(self.list.remove(pos).map_err(|_| ENOENT)?.1)
+    }
+
+    /// Take out every entry for which `f` holds (dropped by the caller,
+    /// outside the lock).
+    fn take_where(&mut self, f: impl Fn(&T) -> bool) -> Result<KVec<Arc<T>>> {
+        let mut out = KVec::new();
+        let mut i = 0;
+        while i < self.list.len() {
+            if self.list.get(i).is_some_and(|(_, x)| f(x)) {
+                out.reserve(1, GFP_KERNEL)?;
+                if let Ok((_, x)) = self.list.remove(i) {
+                    out.push(x, GFP_KERNEL)?;
+                }
+            } else {
+                i += 1;
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// What a file created, by id. Ids are shared by both tables.
 struct FileObjects {
     next_id: u32,
-    devices: KVec<(u32, Arc<HostDevice>)>,
-    contexts: KVec<(u32, Arc<HostContext>)>,
+    devices: IdTable<HostDevice>,
+    contexts: IdTable<HostContext>,
+}
+
+impl FileObjects {
+    /// A fresh id: never 0, never reused while the file is open.
+    fn next_id(&mut self) -> Result<u32> {
+        let id = self.next_id;
+        self.next_id = id.checked_add(1).ok_or(ENOSPC)?;
+        Ok(id)
+    }
 }
 
 /// What a dxg DRM file holds.
@@ -76,8 +141,8 @@ impl drm::file::DriverFile for DxgFile {
                 stats,
                 objects <- new_mutex!(FileObjects {
                     next_id: 1,
-                    devices: KVec::new(),
-                    contexts: KVec::new(),
+                    devices: IdTable::new(MAX_DEVICES),
+                    contexts: IdTable::new(MAX_CONTEXTS),
                 }, "dxg_file_objects"),
                 process,
             }),
@@ -139,19 +204,11 @@ impl DxgFile {
 
     /// The device with id `id`.
     pub(crate) fn device(&self, id: u32) -> Result<Arc<HostDevice>> {
-        let o = self.objects.lock();
-        o.devices.iter().find(|(i, _)| *i == id).map(|(_, d)| d.clone()).ok_or(ENOENT)
+        self.objects.lock().devices.get(id)
     }
 
     fn context(&self, id: u32) -> Result<Arc<HostContext>> {
-        let o = self.objects.lock();
-        o.contexts.iter().find(|(i, _)| *i == id).map(|(_, c)| c.clone()).ok_or(ENOENT)
-    }
-
-    fn next_id(o: &mut FileObjects) -> Result<u32> {
-        let id = o.next_id;
-        o.next_id = id.checked_add(1).ok_or(ENOSPC)?;
-        Ok(id)
+        self.objects.lock().contexts.get(id)
     }
 
     /// DRM_IOCTL_DXG_QUERY_ADAPTER.
@@ -209,16 +266,12 @@ impl DxgFile {
             return Err(EINVAL);
         }
         let f = file.inner();
-        if f.objects.lock().devices.len() >= MAX_DEVICES {
-            return Err(ENOSPC);
-        }
+        // Checked before and after the host round trip (which is unlocked).
+        f.objects.lock().devices.check_room()?;
         let d = Arc::new(HostDevice::create(f.adapter.clone(), f.process.handle())?, GFP_KERNEL)?;
         let mut o = f.objects.lock();
-        if o.devices.len() >= MAX_DEVICES {
-            return Err(ENOSPC);
-        }
-        let id = Self::next_id(&mut o)?;
-        o.devices.push((id, d), GFP_KERNEL)?;
+        let id = o.next_id()?;
+        o.devices.insert(id, d)?;
         req.device = id;
         Ok(0)
     }
@@ -236,20 +289,9 @@ impl DxgFile {
         let (device, contexts) = {
             let f = file.inner();
             let mut o = f.objects.lock();
-            let pos = o.devices.iter().position(|(i, _)| *i == req.device).ok_or(ENOENT)?;
-            let (_, d) = o.devices.remove(pos).map_err(|_| ENOENT)?;
+            let d = o.devices.remove(req.device)?;
             // Its contexts go first (they keep the device alive).
-            let mut gone = KVec::new();
-            let mut i = 0;
-            while i < o.contexts.len() {
-                if o.contexts.get(i).is_some_and(|(_, c)| Arc::ptr_eq(c.device(), &d)) {
-                    if let Ok(c) = o.contexts.remove(i) {
-                        gone.push(c, GFP_KERNEL)?;
-                    }
-                } else {
-                    i += 1;
-                }
-            }
+            let gone = o.contexts.take_where(|c| Arc::ptr_eq(c.device(), &d))?;
             (d, gone)
         };
         drop(contexts);
@@ -271,16 +313,11 @@ impl DxgFile {
         let f = file.inner();
         let priv_data = read_user(req.priv_data, req.priv_size, uapi::DXG_PRIV_MAX)?;
         let d = f.device(req.device)?;
-        if f.objects.lock().contexts.len() >= MAX_CONTEXTS {
-            return Err(ENOSPC);
-        }
+        f.objects.lock().contexts.check_room()?;
         let c = HostContext::create(d, req.node, req.engine_affinity, &priv_data, f.stats.clone())?;
         let mut o = f.objects.lock();
-        if o.contexts.len() >= MAX_CONTEXTS {
-            return Err(ENOSPC);
-        }
-        let id = Self::next_id(&mut o)?;
-        o.contexts.push((id, c), GFP_KERNEL)?;
+        let id = o.next_id()?;
+        o.contexts.insert(id, c)?;
         req.context = id;
         Ok(0)
     }
@@ -298,8 +335,7 @@ impl DxgFile {
         let c = {
             let f = file.inner();
             let mut o = f.objects.lock();
-            let pos = o.contexts.iter().position(|(i, _)| *i == req.context).ok_or(ENOENT)?;
-            o.contexts.remove(pos).map_err(|_| ENOENT)?
+            o.contexts.remove(req.context)?
         };
         drop(c);
         Ok(0)
