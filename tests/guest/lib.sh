@@ -73,3 +73,23 @@ bound_channels() {
 	echo $n
 }
 channels_are() { [ "$(bound_channels)" -eq "$1" ]; }
+
+# --- two adapters on the software host -------------------------------------
+# two_adapters_up [HOST ARGS...]: load dxg (stand-in functions, loopback
+# transport), start dxg-host with 2 adapters (and ARGS), wait until both are
+# open and set $nodes to their render nodes. On exit (a failure included)
+# leave no host or module behind for the next test of the boot.
+two_adapters_cleanup() { host_stop; wait_for 30 adapters_are 0; rmmod dxg 2>/dev/null; true; }
+two_adapters_up() {
+	trap two_adapters_cleanup EXIT
+	dxg_load standin=1 loopback=1
+	host_start --adapters 2 "$@"
+	wait_for 60 adapters_are 2 || { host_log; dmesg | grep dxg; fail "2 adapters did not open"; }
+	nodes=$(dxg_render_nodes)
+}
+# two_adapters_down: stop the host; both adapters go; unload dxg.
+two_adapters_down() {
+	host_stop
+	wait_for 30 adapters_are 0 || fail "adapters still bound after the host went away"
+	dxg_unload
+}

@@ -12,16 +12,8 @@
 # dxg-test: timeout=300
 # dxg-qemu: -device pci-testdev -device pci-testdev
 . "$DXG_TESTS/lib.sh"
-# On failure, leave no host or module behind for the next test of the boot.
-cleanup() { host_stop; wait_for 30 adapters_are 0; rmmod dxg 2>/dev/null; true; }
-trap cleanup EXIT
-
-dxg_load standin=1 loopback=1
-host_start --adapters 2
-wait_for 60 adapters_are 2 || { host_log; dmesg | grep dxg; fail "2 adapters did not open"; }
-for n in $(dxg_render_nodes); do
+two_adapters_up
+for n in $nodes; do
 	dxg-uapi-test errors $n || { host_log; fail "dxg-uapi-test errors $n"; }
 done
-host_stop
-wait_for 30 adapters_are 0 || fail "adapters still bound after the host went away"
-dxg_unload
+two_adapters_down

@@ -91,6 +91,39 @@ fn expect_err<T>(what: &str, r: io::Result<T>, want: i32) -> R {
     }
 }
 
+/// A call that must fail: what it is, the call, the errno it must fail with.
+type Call<'a> = (&'a str, &'a dyn Fn() -> io::Result<()>, i32);
+
+/// Each call in turn must fail with its errno.
+fn expect_calls(calls: &[Call<'_>]) -> R {
+    for (what, f, want) in calls {
+        expect_err(what, f(), *want)?;
+    }
+    Ok(())
+}
+
+/// `cases![T, base; (what, {field: value, ...}, ERRNO), ...]`: the rows of
+/// an error table, `(what, args, errno)`, each `base` with those fields
+/// changed (for [`expect_cases`]).
+macro_rules! cases {
+    ($t:ident, $base:expr; $(($what:expr, {$($f:ident: $v:expr),*}, $want:ident)),* $(,)?) => {
+        [$(($what.to_string(), $t { $($f: $v,)* ..$base }, libc::$want)),*]
+    };
+}
+
+/// Each row of `rows` in turn: `call(args)` must fail with its errno
+/// (reported as `{ioctl} {what}`).
+fn expect_cases<A, T>(
+    ioctl: &str,
+    rows: impl IntoIterator<Item = (String, A, i32)>,
+    mut call: impl FnMut(A) -> io::Result<T>,
+) -> R {
+    for (what, a, want) in rows {
+        expect_err(&format!("{ioctl} {what}"), call(a), want)?;
+    }
+    Ok(())
+}
+
 /// `what` must succeed.
 fn expect_ok<T>(what: &str, r: io::Result<T>) -> R<T> {
     match r {
@@ -480,35 +513,17 @@ fn scenario_errors(path: &str) -> R {
         format!("uapi_version {}", q.uapi_version)
     })?;
     let qs = q.size;
-    for s in [0, qs - 4, qs + 8] {
-        let mut q = DrmDxgQueryAdapter {
-            size: s,
-            ..Default::default()
-        };
-        expect_err(
-            &format!("QUERY_ADAPTER size {s}"),
-            node.query_adapter_raw(&mut q),
-            libc::EINVAL,
-        )?;
-    }
-    let mut q = DrmDxgQueryAdapter {
-        flags: 1,
-        ..Default::default()
-    };
-    expect_err(
-        "QUERY_ADAPTER flags 1",
-        node.query_adapter_raw(&mut q),
-        libc::EINVAL,
-    )?;
-    let mut q = DrmDxgQueryAdapter {
-        reserved: 1,
-        ..Default::default()
-    };
-    expect_err(
-        "QUERY_ADAPTER reserved 1",
-        node.query_adapter_raw(&mut q),
-        libc::EINVAL,
-    )?;
+    #[rustfmt::skip]
+    let rows = cases![DrmDxgQueryAdapter, DrmDxgQueryAdapter::default();
+        ("size 0", {size: 0}, EINVAL),
+        (format!("size {}", qs - 4), {size: qs - 4}, EINVAL),
+        (format!("size {}", qs + 8), {size: qs + 8}, EINVAL),
+        ("flags 1", {flags: 1}, EINVAL),
+        ("reserved 1", {reserved: 1}, EINVAL),
+    ];
+    expect_cases("QUERY_ADAPTER", rows, |mut a| {
+        node.query_adapter_raw(&mut a)
+    })?;
 
     check("QUERY_ADAPTER_INFO: success and errors");
     let mut ty = [0u8; 4];
@@ -516,40 +531,25 @@ fn scenario_errors(path: &str) -> R {
         "QUERY_ADAPTER_INFO adapter type",
         node.query_adapter_info(QAI_ADAPTERTYPE, &mut ty),
     )?;
-    let qi = |size: u32, data: u64, data_size: u32, reserved: u32| DrmDxgQueryAdapterInfo {
-        size,
-        type_: QAI_ADAPTERTYPE,
-        data,
-        data_size,
-        reserved,
-    };
     let good = std::mem::size_of::<DrmDxgQueryAdapterInfo>() as u32;
-    let p = ty.as_mut_ptr() as u64;
-    expect_err(
-        "QUERY_ADAPTER_INFO size 0",
-        node.query_adapter_info_raw(&mut qi(0, p, 4, 0)),
-        libc::EINVAL,
-    )?;
-    expect_err(
-        "QUERY_ADAPTER_INFO size+8",
-        node.query_adapter_info_raw(&mut qi(good + 8, p, 4, 0)),
-        libc::EINVAL,
-    )?;
-    expect_err(
-        "QUERY_ADAPTER_INFO reserved 1",
-        node.query_adapter_info_raw(&mut qi(good, p, 4, 1)),
-        libc::EINVAL,
-    )?;
-    expect_err(
-        "QUERY_ADAPTER_INFO data_size DXG_QUERY_MAX+1",
-        node.query_adapter_info_raw(&mut qi(good, p, DXG_QUERY_MAX as u32 + 1, 0)),
-        libc::E2BIG,
-    )?;
-    expect_err(
-        "QUERY_ADAPTER_INFO bad data pointer",
-        node.query_adapter_info_raw(&mut qi(good, BAD_PTR, 4, 0)),
-        libc::EFAULT,
-    )?;
+    let qibase = DrmDxgQueryAdapterInfo {
+        size: good,
+        type_: QAI_ADAPTERTYPE,
+        data: ty.as_mut_ptr() as u64,
+        data_size: 4,
+        reserved: 0,
+    };
+    #[rustfmt::skip]
+    let rows = cases![DrmDxgQueryAdapterInfo, qibase;
+        ("size 0", {size: 0}, EINVAL),
+        ("size+8", {size: good + 8}, EINVAL),
+        ("reserved 1", {reserved: 1}, EINVAL),
+        ("data_size DXG_QUERY_MAX+1", {data_size: DXG_QUERY_MAX as u32 + 1}, E2BIG),
+        ("bad data pointer", {data: BAD_PTR}, EFAULT),
+    ];
+    expect_cases("QUERY_ADAPTER_INFO", rows, |mut a| {
+        node.query_adapter_info_raw(&mut a)
+    })?;
     expect_ok(
         "QUERY_ADAPTER_INFO still works",
         node.query_adapter_info(QAI_ADAPTERTYPE, &mut ty),
@@ -558,43 +558,17 @@ fn scenario_errors(path: &str) -> R {
     check("DEVICE_CREATE: success, size/flags/reserved");
     let dev = expect_ok("DEVICE_CREATE", node.create_device())?;
     let dsize = DrmDxgDeviceCreate::default().size;
-    let dc = |a: DrmDxgDeviceCreate| {
-        let mut a = a;
+    #[rustfmt::skip]
+    let rows = cases![DrmDxgDeviceCreate, DrmDxgDeviceCreate::default();
+        ("size 0", {size: 0}, EINVAL),
+        ("size+4", {size: dsize + 4}, EINVAL),
+        ("flags 1", {flags: 1}, EINVAL),
+        ("reserved 1", {reserved: 1}, EINVAL),
+    ];
+    expect_cases("DEVICE_CREATE", rows, |mut a| {
         // SAFETY: a plain struct without pointers.
         nixr(unsafe { ioctl_device_create(fd, &mut a) })
-    };
-    for (what, a) in [
-        (
-            "size 0",
-            DrmDxgDeviceCreate {
-                size: 0,
-                ..Default::default()
-            },
-        ),
-        (
-            "size+4",
-            DrmDxgDeviceCreate {
-                size: dsize + 4,
-                ..Default::default()
-            },
-        ),
-        (
-            "flags 1",
-            DrmDxgDeviceCreate {
-                flags: 1,
-                ..Default::default()
-            },
-        ),
-        (
-            "reserved 1",
-            DrmDxgDeviceCreate {
-                reserved: 1,
-                ..Default::default()
-            },
-        ),
-    ] {
-        expect_err(&format!("DEVICE_CREATE {what}"), dc(a), libc::EINVAL)?;
-    }
+    })?;
 
     check("DEVICE_DESTROY: unknown device, reserved");
     let dd = |device: u32, reserved: u32| {
@@ -602,13 +576,19 @@ fn scenario_errors(path: &str) -> R {
         // SAFETY: a plain struct without pointers.
         nixr(unsafe { ioctl_device_destroy(fd, &a) })
     };
-    expect_err("DEVICE_DESTROY device 0xdead", dd(0xdead, 0), libc::ENOENT)?;
-    expect_err("DEVICE_DESTROY device 0", dd(0, 0), libc::ENOENT)?;
-    expect_err(
-        "DEVICE_DESTROY reserved 1 (live device)",
-        dd(dev.id(), 1),
-        libc::EINVAL,
-    )?;
+    expect_calls(&[
+        (
+            "DEVICE_DESTROY device 0xdead",
+            &|| dd(0xdead, 0),
+            libc::ENOENT,
+        ),
+        ("DEVICE_DESTROY device 0", &|| dd(0, 0), libc::ENOENT),
+        (
+            "DEVICE_DESTROY reserved 1 (live device)",
+            &|| dd(dev.id(), 1),
+            libc::EINVAL,
+        ),
+    ])?;
 
     check("CONTEXT_CREATE: success and errors");
     let ctx = expect_ok("CONTEXT_CREATE", dev.create_context(0, &[1, 2, 3, 4]))?;
@@ -623,62 +603,17 @@ fn scenario_errors(path: &str) -> R {
         ..Default::default()
     };
     let big = vec![0u8; DXG_PRIV_MAX + 1];
-    for (what, a, want) in [
-        (
-            "size 0",
-            DrmDxgContextCreate { size: 0, ..cbase },
-            libc::EINVAL,
-        ),
-        (
-            "size+8",
-            DrmDxgContextCreate {
-                size: cbase.size + 8,
-                ..cbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "flags 1",
-            DrmDxgContextCreate { flags: 1, ..cbase },
-            libc::EINVAL,
-        ),
-        (
-            "reserved 1",
-            DrmDxgContextCreate {
-                reserved: 1,
-                ..cbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "device 0xdead",
-            DrmDxgContextCreate {
-                device: 0xdead,
-                ..cbase
-            },
-            libc::ENOENT,
-        ),
-        (
-            "priv_size DXG_PRIV_MAX+1",
-            DrmDxgContextCreate {
-                priv_data: big.as_ptr() as u64,
-                priv_size: big.len() as u32,
-                ..cbase
-            },
-            libc::E2BIG,
-        ),
-        (
-            "bad priv_data pointer",
-            DrmDxgContextCreate {
-                priv_data: BAD_PTR,
-                priv_size: 16,
-                ..cbase
-            },
-            libc::EFAULT,
-        ),
-    ] {
-        expect_err(&format!("CONTEXT_CREATE {what}"), cc(a), want)?;
-    }
+    #[rustfmt::skip]
+    let rows = cases![DrmDxgContextCreate, cbase;
+        ("size 0", {size: 0}, EINVAL),
+        ("size+8", {size: cbase.size + 8}, EINVAL),
+        ("flags 1", {flags: 1}, EINVAL),
+        ("reserved 1", {reserved: 1}, EINVAL),
+        ("device 0xdead", {device: 0xdead}, ENOENT),
+        ("priv_size DXG_PRIV_MAX+1", {priv_data: big.as_ptr() as u64, priv_size: big.len() as u32}, E2BIG),
+        ("bad priv_data pointer", {priv_data: BAD_PTR, priv_size: 16}, EFAULT),
+    ];
+    expect_cases("CONTEXT_CREATE", rows, cc)?;
 
     check("CONTEXT_DESTROY: unknown context, reserved");
     let cd = |context: u32, reserved: u32| {
@@ -686,12 +621,14 @@ fn scenario_errors(path: &str) -> R {
         // SAFETY: a plain struct without pointers.
         nixr(unsafe { ioctl_context_destroy(fd, &a) })
     };
-    expect_err("CONTEXT_DESTROY 0xdead", cd(0xdead, 0), libc::ENOENT)?;
-    expect_err(
-        "CONTEXT_DESTROY reserved 1 (live context)",
-        cd(ctx.id(), 1),
-        libc::EINVAL,
-    )?;
+    expect_calls(&[
+        ("CONTEXT_DESTROY 0xdead", &|| cd(0xdead, 0), libc::ENOENT),
+        (
+            "CONTEXT_DESTROY reserved 1 (live context)",
+            &|| cd(ctx.id(), 1),
+            libc::EINVAL,
+        ),
+    ])?;
 
     check("GEM_CREATE: success and errors");
     let a = expect_ok(
@@ -720,73 +657,19 @@ fn scenario_errors(path: &str) -> R {
         r
     };
     expect_ok("GEM_CREATE raw (then closed)", gc(gbase))?;
-    for (what, a, want) in [
-        ("size 0", DrmDxgGemCreate { size: 0, ..gbase }, libc::EINVAL),
-        (
-            "size+8",
-            DrmDxgGemCreate {
-                size: gbase.size + 8,
-                ..gbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "flags 1",
-            DrmDxgGemCreate { flags: 1, ..gbase },
-            libc::EINVAL,
-        ),
-        (
-            "reserved 1",
-            DrmDxgGemCreate {
-                reserved: 1,
-                ..gbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "bo_size 0",
-            DrmDxgGemCreate {
-                bo_size: 0,
-                ..gbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "device 0xdead",
-            DrmDxgGemCreate {
-                device: 0xdead,
-                ..gbase
-            },
-            libc::ENOENT,
-        ),
-        (
-            "priv_size DXG_PRIV_MAX+1",
-            DrmDxgGemCreate {
-                priv_data: big.as_ptr() as u64,
-                priv_size: big.len() as u32,
-                ..gbase
-            },
-            libc::E2BIG,
-        ),
-        (
-            "bad priv_data pointer",
-            DrmDxgGemCreate {
-                priv_data: BAD_PTR,
-                ..gbase
-            },
-            libc::EFAULT,
-        ),
-        (
-            "bo_size 2^62",
-            DrmDxgGemCreate {
-                bo_size: 1 << 62,
-                ..gbase
-            },
-            libc::E2BIG,
-        ),
-    ] {
-        expect_err(&format!("GEM_CREATE {what}"), gc(a), want)?;
-    }
+    #[rustfmt::skip]
+    let rows = cases![DrmDxgGemCreate, gbase;
+        ("size 0", {size: 0}, EINVAL),
+        ("size+8", {size: gbase.size + 8}, EINVAL),
+        ("flags 1", {flags: 1}, EINVAL),
+        ("reserved 1", {reserved: 1}, EINVAL),
+        ("bo_size 0", {bo_size: 0}, EINVAL),
+        ("device 0xdead", {device: 0xdead}, ENOENT),
+        ("priv_size DXG_PRIV_MAX+1", {priv_data: big.as_ptr() as u64, priv_size: big.len() as u32}, E2BIG),
+        ("bad priv_data pointer", {priv_data: BAD_PTR}, EFAULT),
+        ("bo_size 2^62", {bo_size: 1 << 62}, E2BIG),
+    ];
+    expect_cases("GEM_CREATE", rows, gc)?;
 
     check("GEM_MMAP_OFFSET: success, flags, unknown handle");
     expect_ok("GEM_MMAP_OFFSET A", node.gem_mmap_offset(a.handle()))?;
@@ -799,8 +682,18 @@ fn scenario_errors(path: &str) -> R {
         // SAFETY: a plain struct without pointers.
         nixr(unsafe { ioctl_gem_mmap_offset(fd, &mut m) })
     };
-    expect_err("GEM_MMAP_OFFSET flags 1", mo(a.handle(), 1), libc::EINVAL)?;
-    expect_err("GEM_MMAP_OFFSET handle 0xdead", mo(0xdead, 0), libc::ENOENT)?;
+    expect_calls(&[
+        (
+            "GEM_MMAP_OFFSET flags 1",
+            &|| mo(a.handle(), 1),
+            libc::EINVAL,
+        ),
+        (
+            "GEM_MMAP_OFFSET handle 0xdead",
+            &|| mo(0xdead, 0),
+            libc::ENOENT,
+        ),
+    ])?;
     let mut ma = expect_ok("mmap A", a.map())?;
     let mut mc = expect_ok("mmap cmd", cmd.map())?;
     ma.as_mut_slice().fill(0x11);
@@ -823,87 +716,23 @@ fn scenario_errors(path: &str) -> R {
         va: VA_BASE + 0x20_0000,
         ..Default::default()
     };
-    for (what, b, want) in [
-        ("size 0", DrmDxgVmBind { size: 0, ..vbase }, libc::EINVAL),
-        (
-            "size+8",
-            DrmDxgVmBind {
-                size: vbase.size + 8,
-                ..vbase
-            },
-            libc::EINVAL,
-        ),
-        ("flags 1", DrmDxgVmBind { flags: 1, ..vbase }, libc::EINVAL),
-        (
-            "reserved 1",
-            DrmDxgVmBind {
-                reserved: 1,
-                ..vbase
-            },
-            libc::EINVAL,
-        ),
-        ("op 7", DrmDxgVmBind { op: 7, ..vbase }, libc::EINVAL),
-        (
-            "unaligned va",
-            DrmDxgVmBind {
-                va: vbase.va + 8,
-                ..vbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "unaligned offset",
-            DrmDxgVmBind {
-                offset: 512,
-                ..vbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "unaligned range",
-            DrmDxgVmBind {
-                range: 4095,
-                ..vbase
-            },
-            libc::EINVAL,
-        ),
-        ("range 0", DrmDxgVmBind { range: 0, ..vbase }, libc::EINVAL),
-        (
-            "range past the object",
-            DrmDxgVmBind {
-                offset: 4096,
-                range: RIG_DATA,
-                ..vbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "device 0xdead",
-            DrmDxgVmBind {
-                device: 0xdead,
-                ..vbase
-            },
-            libc::ENOENT,
-        ),
-        (
-            "handle 0xdead",
-            DrmDxgVmBind {
-                handle: 0xdead,
-                ..vbase
-            },
-            libc::ENOENT,
-        ),
-        (
-            "UNMAP with a handle",
-            DrmDxgVmBind {
-                op: DXG_VM_BIND_UNMAP,
-                ..vbase
-            },
-            libc::EINVAL,
-        ),
-    ] {
-        expect_err(&format!("VM_BIND {what}"), dev.vm_bind_raw(&b), want)?;
-    }
+    #[rustfmt::skip]
+    let rows = cases![DrmDxgVmBind, vbase;
+        ("size 0", {size: 0}, EINVAL),
+        ("size+8", {size: vbase.size + 8}, EINVAL),
+        ("flags 1", {flags: 1}, EINVAL),
+        ("reserved 1", {reserved: 1}, EINVAL),
+        ("op 7", {op: 7}, EINVAL),
+        ("unaligned va", {va: vbase.va + 8}, EINVAL),
+        ("unaligned offset", {offset: 512}, EINVAL),
+        ("unaligned range", {range: 4095}, EINVAL),
+        ("range 0", {range: 0}, EINVAL),
+        ("range past the object", {offset: 4096, range: RIG_DATA}, EINVAL),
+        ("device 0xdead", {device: 0xdead}, ENOENT),
+        ("handle 0xdead", {handle: 0xdead}, ENOENT),
+        ("UNMAP with a handle", {op: DXG_VM_BIND_UNMAP}, EINVAL),
+    ];
+    expect_cases("VM_BIND", rows, |b| dev.vm_bind_raw(&b))?;
     // A second mapping and its unmap succeed.
     expect_ok("VM_BIND MAP A again elsewhere", dev.vm_bind_raw(&vbase))?;
     expect_ok("VM_BIND UNMAP it", dev.vm_bind_unmap(vbase.va, vbase.range))?;
@@ -918,33 +747,15 @@ fn scenario_errors(path: &str) -> R {
     expect_ok("wait for it", s_ok.wait(TIMEOUT))?;
     verify("A after FILL 0x22", ma.as_slice(), 0x22)?;
     let s2 = expect_ok("syncobj create (fresh)", node.create_syncobj(false))?;
-    let out_ok = [DrmDxgSync {
-        handle: s2.raw(),
-        flags: 0,
+    let sync = |handle: u32, flags: u32| DrmDxgSync {
+        handle,
+        flags,
         point: 0,
-    }];
-    let out_mixed = [
-        DrmDxgSync {
-            handle: s2.raw(),
-            flags: 0,
-            point: 0,
-        },
-        DrmDxgSync {
-            handle: 0xdead,
-            flags: 0,
-            point: 0,
-        },
-    ];
-    let out_flags = [DrmDxgSync {
-        handle: s2.raw(),
-        flags: 1,
-        point: 0,
-    }];
-    let in_bad = [DrmDxgSync {
-        handle: 0xdead,
-        flags: 0,
-        point: 0,
-    }];
+    };
+    let out_ok = [sync(s2.raw(), 0)];
+    let out_mixed = [sync(s2.raw(), 0), sync(0xdead, 0)];
+    let out_flags = [sync(s2.raw(), 1)];
+    let in_bad = [sync(0xdead, 0)];
     let many: Vec<DrmDxgSync> = vec![out_ok[0]; DXG_MAX_SYNCS + 1];
     let sbase = DrmDxgSubmit {
         context: ctx.id(),
@@ -959,123 +770,25 @@ fn scenario_errors(path: &str) -> R {
         // kernel only reads through them.
         nixr(unsafe { ioctl_submit(fd, a) })
     };
-    for (what, a, want) in [
-        ("size 0", DrmDxgSubmit { size: 0, ..sbase }, libc::EINVAL),
-        (
-            "size+8",
-            DrmDxgSubmit {
-                size: sbase.size + 8,
-                ..sbase
-            },
-            libc::EINVAL,
-        ),
-        ("flags 1", DrmDxgSubmit { flags: 1, ..sbase }, libc::EINVAL),
-        (
-            "reserved 1",
-            DrmDxgSubmit {
-                reserved: 1,
-                ..sbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "reserved2 1",
-            DrmDxgSubmit {
-                reserved2: 1,
-                ..sbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "context 0xdead",
-            DrmDxgSubmit {
-                context: 0xdead,
-                ..sbase
-            },
-            libc::ENOENT,
-        ),
-        (
-            "priv_size DXG_PRIV_MAX+1",
-            DrmDxgSubmit {
-                priv_data: big.as_ptr() as u64,
-                priv_size: big.len() as u32,
-                ..sbase
-            },
-            libc::E2BIG,
-        ),
-        (
-            "bad priv_data pointer",
-            DrmDxgSubmit {
-                priv_data: BAD_PTR,
-                priv_size: 16,
-                ..sbase
-            },
-            libc::EFAULT,
-        ),
-        (
-            "num_out_syncs DXG_MAX_SYNCS+1",
-            DrmDxgSubmit {
-                num_out_syncs: many.len() as u32,
-                out_syncs: many.as_ptr() as u64,
-                ..sbase
-            },
-            libc::E2BIG,
-        ),
-        (
-            "num_in_syncs DXG_MAX_SYNCS+1",
-            DrmDxgSubmit {
-                num_in_syncs: many.len() as u32,
-                in_syncs: many.as_ptr() as u64,
-                ..sbase
-            },
-            libc::E2BIG,
-        ),
-        (
-            "bad out_syncs pointer",
-            DrmDxgSubmit {
-                out_syncs: BAD_PTR,
-                ..sbase
-            },
-            libc::EFAULT,
-        ),
-        (
-            "bad in_syncs pointer",
-            DrmDxgSubmit {
-                num_in_syncs: 1,
-                in_syncs: BAD_PTR,
-                ..sbase
-            },
-            libc::EFAULT,
-        ),
-        (
-            "out sync flags 1",
-            DrmDxgSubmit {
-                out_syncs: out_flags.as_ptr() as u64,
-                ..sbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "out syncs [good, 0xdead]",
-            DrmDxgSubmit {
-                num_out_syncs: 2,
-                out_syncs: out_mixed.as_ptr() as u64,
-                ..sbase
-            },
-            libc::ENOENT,
-        ),
-        (
-            "in sync 0xdead",
-            DrmDxgSubmit {
-                num_in_syncs: 1,
-                in_syncs: in_bad.as_ptr() as u64,
-                ..sbase
-            },
-            libc::ENOENT,
-        ),
-    ] {
-        expect_err(&format!("SUBMIT {what}"), sub(&a), want)?;
-    }
+    #[rustfmt::skip]
+    let rows = cases![DrmDxgSubmit, sbase;
+        ("size 0", {size: 0}, EINVAL),
+        ("size+8", {size: sbase.size + 8}, EINVAL),
+        ("flags 1", {flags: 1}, EINVAL),
+        ("reserved 1", {reserved: 1}, EINVAL),
+        ("reserved2 1", {reserved2: 1}, EINVAL),
+        ("context 0xdead", {context: 0xdead}, ENOENT),
+        ("priv_size DXG_PRIV_MAX+1", {priv_data: big.as_ptr() as u64, priv_size: big.len() as u32}, E2BIG),
+        ("bad priv_data pointer", {priv_data: BAD_PTR, priv_size: 16}, EFAULT),
+        ("num_out_syncs DXG_MAX_SYNCS+1", {num_out_syncs: many.len() as u32, out_syncs: many.as_ptr() as u64}, E2BIG),
+        ("num_in_syncs DXG_MAX_SYNCS+1", {num_in_syncs: many.len() as u32, in_syncs: many.as_ptr() as u64}, E2BIG),
+        ("bad out_syncs pointer", {out_syncs: BAD_PTR}, EFAULT),
+        ("bad in_syncs pointer", {num_in_syncs: 1, in_syncs: BAD_PTR}, EFAULT),
+        ("out sync flags 1", {out_syncs: out_flags.as_ptr() as u64}, EINVAL),
+        ("out syncs [good, 0xdead]", {num_out_syncs: 2, out_syncs: out_mixed.as_ptr() as u64}, ENOENT),
+        ("in sync 0xdead", {num_in_syncs: 1, in_syncs: in_bad.as_ptr() as u64}, ENOENT),
+    ];
+    expect_cases("SUBMIT", rows, |a| sub(&a))?;
     check("a failed SUBMIT attached no fence to its good out syncobj");
     match wait_no_submit(&node, &s2).map_err(|e| io_errno(&e)) {
         Err(libc::EINVAL) => note("fresh syncobj still has no fence (wait: EINVAL)"),
@@ -1111,62 +824,18 @@ fn scenario_errors(path: &str) -> R {
         nixr(unsafe { ioctl_escape(fd, a) })
     };
     let mut bigm = vec![0u8; DXG_PRIV_MAX + 1];
-    for (what, a, want) in [
-        ("size 0", DrmDxgEscape { size: 0, ..ebase }, libc::EINVAL),
-        (
-            "size+8",
-            DrmDxgEscape {
-                size: ebase.size + 8,
-                ..ebase
-            },
-            libc::EINVAL,
-        ),
-        ("flags 1", DrmDxgEscape { flags: 1, ..ebase }, libc::EINVAL),
-        (
-            "data_size 0",
-            DrmDxgEscape {
-                data_size: 0,
-                ..ebase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "data_size DXG_PRIV_MAX+1",
-            DrmDxgEscape {
-                data: bigm.as_mut_ptr() as u64,
-                data_size: bigm.len() as u32,
-                ..ebase
-            },
-            libc::E2BIG,
-        ),
-        (
-            "bad data pointer",
-            DrmDxgEscape {
-                data: BAD_PTR,
-                ..ebase
-            },
-            libc::EFAULT,
-        ),
-        (
-            "device 0xdead",
-            DrmDxgEscape {
-                device: 0xdead,
-                context: 0,
-                ..ebase
-            },
-            libc::ENOENT,
-        ),
-        (
-            "context 0xdead",
-            DrmDxgEscape {
-                context: 0xdead,
-                ..ebase
-            },
-            libc::ENOENT,
-        ),
-    ] {
-        expect_err(&format!("ESCAPE {what}"), esc(&a), want)?;
-    }
+    #[rustfmt::skip]
+    let rows = cases![DrmDxgEscape, ebase;
+        ("size 0", {size: 0}, EINVAL),
+        ("size+8", {size: ebase.size + 8}, EINVAL),
+        ("flags 1", {flags: 1}, EINVAL),
+        ("data_size 0", {data_size: 0}, EINVAL),
+        ("data_size DXG_PRIV_MAX+1", {data: bigm.as_mut_ptr() as u64, data_size: bigm.len() as u32}, E2BIG),
+        ("bad data pointer", {data: BAD_PTR}, EFAULT),
+        ("device 0xdead", {device: 0xdead, context: 0}, ENOENT),
+        ("context 0xdead", {context: 0xdead}, ENOENT),
+    ];
+    expect_cases("ESCAPE", rows, |a| esc(&a))?;
 
     check("RESIDENCY: success and errors");
     expect_ok(
@@ -1188,74 +857,20 @@ fn scenario_errors(path: &str) -> R {
         nixr(unsafe { ioctl_residency(fd, a) })
     };
     let dev2 = expect_ok("DEVICE_CREATE second device", node.create_device())?;
-    for (what, a, want) in [
-        ("size 0", DrmDxgResidency { size: 0, ..rbase }, libc::EINVAL),
-        (
-            "size+8",
-            DrmDxgResidency {
-                size: rbase.size + 8,
-                ..rbase
-            },
-            libc::EINVAL,
-        ),
-        (
-            "reserved 1",
-            DrmDxgResidency {
-                reserved: 1,
-                ..rbase
-            },
-            libc::EINVAL,
-        ),
-        ("op 9", DrmDxgResidency { op: 9, ..rbase }, libc::EINVAL),
-        (
-            "count 0",
-            DrmDxgResidency { count: 0, ..rbase },
-            libc::EINVAL,
-        ),
-        (
-            "count DXG_MAX_RESIDENCY+1",
-            DrmDxgResidency {
-                count: many_h.len() as u32,
-                handles: many_h.as_ptr() as u64,
-                ..rbase
-            },
-            libc::E2BIG,
-        ),
-        (
-            "bad handles pointer",
-            DrmDxgResidency {
-                handles: BAD_PTR,
-                ..rbase
-            },
-            libc::EFAULT,
-        ),
-        (
-            "device 0xdead",
-            DrmDxgResidency {
-                device: 0xdead,
-                ..rbase
-            },
-            libc::ENOENT,
-        ),
-        (
-            "GEM handle 0xdead",
-            DrmDxgResidency {
-                handles: bad_h.as_ptr() as u64,
-                ..rbase
-            },
-            libc::ENOENT,
-        ),
-        (
-            "object without an allocation in that device",
-            DrmDxgResidency {
-                device: dev2.id(),
-                ..rbase
-            },
-            libc::ENOENT,
-        ),
-    ] {
-        expect_err(&format!("RESIDENCY {what}"), res(&a), want)?;
-    }
+    #[rustfmt::skip]
+    let rows = cases![DrmDxgResidency, rbase;
+        ("size 0", {size: 0}, EINVAL),
+        ("size+8", {size: rbase.size + 8}, EINVAL),
+        ("reserved 1", {reserved: 1}, EINVAL),
+        ("op 9", {op: 9}, EINVAL),
+        ("count 0", {count: 0}, EINVAL),
+        ("count DXG_MAX_RESIDENCY+1", {count: many_h.len() as u32, handles: many_h.as_ptr() as u64}, E2BIG),
+        ("bad handles pointer", {handles: BAD_PTR}, EFAULT),
+        ("device 0xdead", {device: 0xdead}, ENOENT),
+        ("GEM handle 0xdead", {handles: bad_h.as_ptr() as u64}, ENOENT),
+        ("object without an allocation in that device", {device: dev2.id()}, ENOENT),
+    ];
+    expect_cases("RESIDENCY", rows, |a| res(&a))?;
 
     check("DEVICE_DESTROY, then everything naming it fails with ENOENT");
     let d2 = dev2.id();
@@ -1294,64 +909,23 @@ fn scenario_errors(path: &str) -> R {
         }),
     )?;
     expect_ok("DEVICE_DESTROY device 2", dd(d2, 0))?;
-    expect_err("DEVICE_DESTROY device 2 again", dd(d2, 0), libc::ENOENT)?;
-    expect_err(
-        "CONTEXT_CREATE in destroyed device",
-        cc(DrmDxgContextCreate {
-            device: d2,
-            ..cbase
-        }),
-        libc::ENOENT,
-    )?;
-    expect_err(
-        "GEM_CREATE in destroyed device",
-        gc(DrmDxgGemCreate {
-            device: d2,
-            ..gbase
-        }),
-        libc::ENOENT,
-    )?;
-    expect_err(
-        "VM_BIND in destroyed device",
-        dev.vm_bind_raw(&DrmDxgVmBind {
-            device: d2,
-            handle: b2,
-            va: VA_BASE + 0x40_0000,
-            ..vbase
-        }),
-        libc::ENOENT,
-    )?;
-    expect_err(
-        "SUBMIT on context of destroyed device",
-        sub(&DrmDxgSubmit {
-            context: c2,
-            ..sbase
-        }),
-        libc::ENOENT,
-    )?;
-    expect_err(
-        "CONTEXT_DESTROY context of destroyed device",
-        cd(c2, 0),
-        libc::ENOENT,
-    )?;
-    expect_err(
-        "ESCAPE in destroyed device",
-        esc(&DrmDxgEscape {
-            device: d2,
-            context: 0,
-            ..ebase
-        }),
-        libc::ENOENT,
-    )?;
-    expect_err(
-        "RESIDENCY in destroyed device",
-        res(&DrmDxgResidency {
-            device: d2,
-            handles: [b2].as_ptr() as u64,
-            ..rbase
-        }),
-        libc::ENOENT,
-    )?;
+    let b2s = [b2];
+    let e = libc::ENOENT;
+    #[rustfmt::skip]
+    expect_calls(&[
+        ("DEVICE_DESTROY device 2 again", &|| dd(d2, 0), e),
+        ("CONTEXT_CREATE in destroyed device", &|| cc(DrmDxgContextCreate { device: d2, ..cbase }), e),
+        ("GEM_CREATE in destroyed device", &|| gc(DrmDxgGemCreate { device: d2, ..gbase }), e),
+        ("VM_BIND in destroyed device", &|| {
+            dev.vm_bind_raw(&DrmDxgVmBind { device: d2, handle: b2, va: VA_BASE + 0x40_0000, ..vbase })
+        }, e),
+        ("SUBMIT on context of destroyed device", &|| sub(&DrmDxgSubmit { context: c2, ..sbase }), e),
+        ("CONTEXT_DESTROY context of destroyed device", &|| cd(c2, 0), e),
+        ("ESCAPE in destroyed device", &|| esc(&DrmDxgEscape { device: d2, context: 0, ..ebase }), e),
+        ("RESIDENCY in destroyed device", &|| {
+            res(&DrmDxgResidency { device: d2, handles: b2s.as_ptr() as u64, ..rbase })
+        }, e),
+    ])?;
     // The GEM object of the destroyed device stays (it belongs to the file).
     let off = expect_ok(
         "GEM_MMAP_OFFSET of device 2's object still works",
@@ -1397,19 +971,11 @@ fn scenario_errors(path: &str) -> R {
     check("CONTEXT_DESTROY and GEM_CLOSE, then the ids are gone");
     let cid = ctx.id();
     drop(ctx);
-    expect_err(
-        "CONTEXT_DESTROY destroyed context",
-        cd(cid, 0),
-        libc::ENOENT,
-    )?;
-    expect_err(
-        "SUBMIT on destroyed context",
-        sub(&DrmDxgSubmit {
-            context: cid,
-            ..sbase
-        }),
-        libc::ENOENT,
-    )?;
+    #[rustfmt::skip]
+    expect_calls(&[
+        ("CONTEXT_DESTROY destroyed context", &|| cd(cid, 0), libc::ENOENT),
+        ("SUBMIT on destroyed context", &|| sub(&DrmDxgSubmit { context: cid, ..sbase }), libc::ENOENT),
+    ])?;
     let ah = a.handle();
     expect_ok("VM_BIND UNMAP A", dev.vm_bind_unmap(va_a, RIG_DATA))?;
     drop(a);
@@ -1873,73 +1439,32 @@ fn run_action(what: &str, action: &str, pci: &str) -> R {
 fn ioctls_enodev(l: &Live<'_>) -> R {
     let node = l.rig.node;
     let fd = node.as_fd().as_raw_fd();
-    let e = libc::ENODEV;
-    expect_err("QUERY_ADAPTER", node.query_adapter(), e)?;
-    let mut ty = [0u8; 4];
-    expect_err(
-        "QUERY_ADAPTER_INFO",
-        node.query_adapter_info(QAI_ADAPTERTYPE, &mut ty),
-        e,
-    )?;
-    expect_err("DEVICE_CREATE", node.create_device().map(|d| d.id()), e)?;
-    expect_err(
-        "CONTEXT_CREATE",
-        l.rig.dev.create_context(0, &[]).map(|c| c.id()),
-        e,
-    )?;
-    expect_err(
-        "GEM_CREATE",
-        l.rig
-            .dev
-            .create_bo(4096, alloc_priv(4096).as_bytes())
-            .map(|b| b.handle()),
-        e,
-    )?;
-    expect_err(
-        "VM_BIND MAP",
-        l.rig
-            .dev
-            .vm_bind_map(&l.rig.data, 0, 4096, VA_BASE + 0x100_0000),
-        e,
-    )?;
-    expect_err(
-        "VM_BIND UNMAP",
-        l.rig.dev.vm_bind_unmap(l.rig.data_va, RIG_DATA),
-        e,
-    )?;
-    expect_err(
-        "SUBMIT",
-        l.rig.ctx.submit(l.rig.cmd_va, 32, &[], &[], &[]),
-        e,
-    )?;
-    let mut b = [1u8; 4];
-    expect_err("ESCAPE", l.rig.ctx.escape(0, &mut b), e)?;
-    expect_err("RESIDENCY", l.rig.dev.make_resident(&[&l.rig.data]), e)?;
-    let dd = DrmDxgContextDestroy {
-        context: l.rig.ctx.id(),
-        reserved: 0,
-    };
-    // SAFETY: a plain struct.
-    expect_err(
-        "CONTEXT_DESTROY",
-        nixr(unsafe { ioctl_context_destroy(fd, &dd) }),
-        e,
-    )?;
+    let (rig, e) = (&l.rig, libc::ENODEV);
     let dd = DrmDxgDeviceDestroy {
-        device: l.rig.dev.id(),
+        device: rig.dev.id(),
         reserved: 0,
     };
-    // SAFETY: a plain struct.
-    expect_err(
-        "DEVICE_DESTROY",
-        nixr(unsafe { ioctl_device_destroy(fd, &dd) }),
-        e,
-    )?;
-    expect_err(
-        "GEM_MMAP_OFFSET",
-        node.gem_mmap_offset(l.rig.data.handle()),
-        e,
-    )?;
+    let cd = DrmDxgContextDestroy {
+        context: rig.ctx.id(),
+        reserved: 0,
+    };
+    #[rustfmt::skip]
+    expect_calls(&[
+        ("QUERY_ADAPTER", &|| node.query_adapter().map(drop), e),
+        ("QUERY_ADAPTER_INFO", &|| node.query_adapter_info(QAI_ADAPTERTYPE, &mut [0u8; 4]).map(drop), e),
+        ("DEVICE_CREATE", &|| node.create_device().map(drop), e),
+        ("CONTEXT_CREATE", &|| rig.dev.create_context(0, &[]).map(drop), e),
+        ("GEM_CREATE", &|| rig.dev.create_bo(4096, alloc_priv(4096).as_bytes()).map(drop), e),
+        ("VM_BIND MAP", &|| rig.dev.vm_bind_map(&rig.data, 0, 4096, VA_BASE + 0x100_0000).map(drop), e),
+        ("VM_BIND UNMAP", &|| rig.dev.vm_bind_unmap(rig.data_va, RIG_DATA).map(drop), e),
+        ("SUBMIT", &|| rig.ctx.submit(rig.cmd_va, 32, &[], &[], &[]).map(drop), e),
+        ("ESCAPE", &|| rig.ctx.escape(0, &mut [1u8; 4]), e),
+        ("RESIDENCY", &|| rig.dev.make_resident(&[&rig.data]).map(drop), e),
+        // SAFETY: plain structs.
+        ("CONTEXT_DESTROY", &|| nixr(unsafe { ioctl_context_destroy(fd, &cd) }), e),
+        ("DEVICE_DESTROY", &|| nixr(unsafe { ioctl_device_destroy(fd, &dd) }), e),
+        ("GEM_MMAP_OFFSET", &|| node.gem_mmap_offset(rig.data.handle()).map(drop), e),
+    ])?;
     // Core DRM ioctls: report what they do.
     match node.create_syncobj(false) {
         Ok(_) => note("core SYNCOBJ_CREATE on the unplugged file: succeeds"),
