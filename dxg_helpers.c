@@ -9,9 +9,12 @@
 #include <drm/drm_drv.h>
 #include <drm/drm_file.h>
 #include <drm/drm_gem_shmem_helper.h>
+#include <drm/drm_prime.h>
 #include <drm/drm_print.h>
 #include <drm/drm_syncobj.h>
+#include <linux/dma-buf.h>
 #include <linux/dma-fence.h>
+#include <linux/file.h>
 #include <linux/dma-fence-chain.h>
 #include <linux/mm.h>
 #include <linux/slab.h>
@@ -33,6 +36,40 @@ int dxg_pci_add_dynid(const char *drv_name, u32 vendor, u32 device)
 bool dxg_pci_driver_present(const char *drv_name)
 {
 	return driver_find(drv_name, &pci_bus_type) != NULL;
+}
+
+static struct drm_driver dxg_drm_driver;
+
+/*
+ * PRIME import. A dma-buf exported by another dxg adapter is re-wrapped:
+ * a new object of this device over the same shmem file, so both objects
+ * have the same pages, with its own GPADL and host allocation
+ * (dxg_gem_import_sibling(), Rust). Everything else takes the core path.
+ */
+static struct drm_gem_object *dxg_gem_prime_import(struct drm_device *dev,
+						   struct dma_buf *dma_buf)
+{
+	/* A GEM export: priv is the exporter's object. */
+	if (dma_buf->ops->release == drm_gem_dmabuf_release) {
+		struct drm_gem_object *obj = dma_buf->priv;
+
+		if (obj->dev != dev && obj->dev->driver == &dxg_drm_driver)
+			return dxg_gem_import_sibling(dev, obj);
+	}
+	return drm_gem_prime_import(dev, dma_buf);
+}
+
+int dxg_gem_share_backing(struct drm_gem_object *obj,
+			  struct drm_gem_object *src)
+{
+	struct drm_gem_shmem_object *shmem = to_drm_gem_shmem_obj(obj);
+
+	/* Only a fresh object: no pages yet, nothing mapped. */
+	if (!obj->filp || !src->filp || obj->size != src->size || shmem->pages)
+		return -EINVAL;
+	fput(obj->filp);
+	obj->filp = get_file(src->filp);
+	return 0;
 }
 
 /*
@@ -64,9 +101,9 @@ static void dxg_show_fdinfo(struct drm_printer *p, struct drm_file *file)
  * same features). It is filled once, from the first device's Rust vtable,
  * under the mutex, and never rewritten: later devices, possibly probed while
  * earlier ones are open, only get their pointer swapped. Open devices keep
- * the module (fops.owner), so the copy outlives them.
+ * the module (fops.owner), so the copy outlives them. (dxg_drm_driver is
+ * declared above, for dxg_gem_prime_import().)
  */
-static struct drm_driver dxg_drm_driver;
 static struct file_operations dxg_drm_fops;
 static const struct drm_driver *dxg_drm_driver_orig;
 static DEFINE_MUTEX(dxg_drm_driver_lock);
@@ -85,10 +122,12 @@ int dxg_drm_add_features(struct drm_device *dev, u32 features)
 		 * The Rust shmem GEM defaults create plain C shmem objects
 		 * for dumb buffers and foreign dma-bufs, which are not the
 		 * Rust Object<T> every callback expects. dxg has no dumb
-		 * buffers; PRIME import of a foreign dma-buf fails (-EINVAL
-		 * from the core) instead; self-import still works.
+		 * buffers; PRIME import of a non-dxg dma-buf fails (-EINVAL
+		 * from the core) instead. Self-import, and import from
+		 * another dxg adapter (dxg_gem_prime_import), work.
 		 */
 		dxg_drm_driver.dumb_create = NULL;
+		dxg_drm_driver.gem_prime_import = dxg_gem_prime_import;
 		dxg_drm_driver.show_fdinfo = dxg_show_fdinfo;
 		dxg_drm_driver.gem_prime_import_sg_table = NULL;
 		dxg_drm_fops = *dev->driver->fops;

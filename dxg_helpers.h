@@ -46,6 +46,18 @@ struct page;
  */
 struct page **dxg_gem_pages(struct drm_gem_object *obj);
 
+/*
+ * Make the fresh shmem object @obj use the shmem file (the pages) of
+ * @src, a dxg object of another adapter of the same size (PRIME import
+ * across adapters, decisions.md #8).
+ */
+int dxg_gem_share_backing(struct drm_gem_object *obj,
+			  struct drm_gem_object *src);
+/* Implemented in Rust (drm/gem.rs): the import itself; ERR_PTR on error. */
+struct drm_device;
+struct drm_gem_object *dxg_gem_import_sibling(struct drm_device *dev,
+					      struct drm_gem_object *src);
+
 /* get_page()/put_page() are static inline. */
 void dxg_page_get(struct page *page);
 void dxg_page_put(struct page *page);

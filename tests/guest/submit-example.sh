@@ -19,6 +19,10 @@ for n in $nodes; do
 	dxg-example $n || { host_log; fail "dxg-example $n"; }
 	dxg-example --resident $n || { host_log; fail "dxg-example --resident $n"; }
 done
+# PRIME across adapters, both ways (decisions.md #8).
+set -- $nodes
+dxg-example --cross $1 $2 || { host_log; fail "PRIME from $1 to $2"; }
+dxg-example --cross $2 $1 || { host_log; fail "PRIME from $2 to $1"; }
 # fdinfo (drm-usage-stats) of a file that submitted work.
 dxg-example --fdinfo $(echo "$nodes" | head -n1) || { host_log; fail "dxg-example --fdinfo"; }
 # Without a node it takes the first dxg render node.

@@ -11,6 +11,10 @@
 //! point as the out fence, waits for that point, and checks A and B
 //! through their CPU mappings. `--resident` also makes the three buffers
 //! resident before the submission and evicts them afterwards.
+//! `dxg-example --cross NODE0 NODE1` shares a buffer between two adapters
+//! instead: created on NODE0, exported by PRIME, imported on NODE1 (the
+//! kernel re-wraps the same pages as an allocation of the second adapter),
+//! filled by the second adapter, and checked through both CPU mappings.
 //! `--fdinfo` then prints the DRM file's fdinfo (drm-usage-stats) and
 //! checks the keys dxg must report: driver, client id, PCI device, the
 //! three buffers' memory, and non-zero GPU time.
@@ -242,7 +246,98 @@ fn run(path: &str, resident: bool, fdinfo: bool) -> Result<bool, String> {
     Ok(ok)
 }
 
+/// The buffer of `--cross`, and its fill byte.
+const CROSS_VALUE: u8 = 0x3c;
+
+/// `--cross`: PRIME from the adapter of `p0` to the adapter of `p1`.
+fn cross(p0: &str, p1: &str) -> Result<bool, String> {
+    let n0 = Node::open(p0).map_err(|e| format!("cannot open {p0}: {e}"))?;
+    let n1 = Node::open(p1).map_err(|e| format!("cannot open {p1}: {e}"))?;
+    let l0 = n0.query_adapter().map_err(|e| format!("{p0}: {e}"))?.luid;
+    let l1 = n1.query_adapter().map_err(|e| format!("{p1}: {e}"))?.luid;
+    if l0 == l1 {
+        return Err(format!("{p0} and {p1} are the same adapter"));
+    }
+    println!("dxg-example: PRIME from {p0} (luid {l0:#x}) to {p1} (luid {l1:#x})");
+    let d0 = n0
+        .create_device()
+        .map_err(|e| format!("{p0}: DEVICE_CREATE: {e}"))?;
+    let x = create_bo(&d0, BUF_SIZE, "X")?;
+    let mut m0 = x.map().map_err(|e| format!("mmap X on {p0}: {e}"))?;
+    m0.as_mut_slice().fill(0);
+    let fd = x.export().map_err(|e| format!("PRIME export of X: {e}"))?;
+    let y = n1
+        .import_bo(fd.as_fd())
+        .map_err(|e| format!("PRIME import into {p1}: {e}"))?;
+    println!(
+        "  X: GEM handle {} on {p0}, imported as handle {} on {p1}",
+        x.handle(),
+        y.handle()
+    );
+    let mut m1 = y.map().map_err(|e| format!("mmap Y on {p1}: {e}"))?;
+    // The CPU sees one buffer through both mappings.
+    m1.as_mut_slice()[0] = 0x77;
+    if m0.as_slice()[0] != 0x77 {
+        return Err(
+            "a CPU write through the importer's mapping is not visible to the exporter".into(),
+        );
+    }
+    let d1 = n1
+        .create_device()
+        .map_err(|e| format!("{p1}: DEVICE_CREATE: {e}"))?;
+    let ctx = d1
+        .create_context(0, &[])
+        .map_err(|e| format!("{p1}: CONTEXT_CREATE: {e}"))?;
+    let cmd = create_bo(&d1, CMD_SIZE, "command buffer")?;
+    let mut mc = cmd.map().map_err(|e| format!("mmap command buffer: {e}"))?;
+    d1.vm_bind_map(&y, 0, BUF_SIZE, VA_A)
+        .map_err(|e| format!("VM_BIND of the imported buffer on {p1}: {e}"))?;
+    d1.vm_bind_map(&cmd, 0, CMD_SIZE, VA_CMD)
+        .map_err(|e| format!("VM_BIND of the command buffer on {p1}: {e}"))?;
+    let mut w = CmdWriter::new(mc.as_mut_slice());
+    w.push(&Cmd::Fill {
+        gpu_va: VA_A,
+        length: BUF_SIZE,
+        value: CROSS_VALUE,
+    })
+    .map_err(|e| format!("command buffer: {e:?}"))?;
+    let len = w.len() as u64;
+    let sync = n1
+        .create_syncobj(false)
+        .map_err(|e| format!("syncobj: {e}"))?;
+    ctx.submit(VA_CMD, len, &[], &[], &[sync.binary()])
+        .map_err(|e| format!("SUBMIT on {p1}: {e}"))?;
+    sync.wait(TIMEOUT)
+        .map_err(|e| format!("waiting for the fill: {e}"))?;
+    println!("  {p1} filled the imported buffer with {CROSS_VALUE:#04x}");
+    Ok(
+        check(&format!("X through {p0}"), m0.as_slice(), CROSS_VALUE)
+            & check(&format!("Y through {p1}"), m1.as_slice(), CROSS_VALUE),
+    )
+}
+
 fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().skip(1).collect();
+    if argv.first().map(String::as_str) == Some("--cross") {
+        let [_, p0, p1] = argv.as_slice() else {
+            eprintln!("usage: dxg-example --cross NODE0 NODE1");
+            return ExitCode::from(2);
+        };
+        return match cross(p0, p1) {
+            Ok(true) => {
+                println!("PASS: both adapters see the same bytes");
+                ExitCode::SUCCESS
+            }
+            Ok(false) => {
+                println!("FAIL: wrong bytes");
+                ExitCode::FAILURE
+            }
+            Err(e) => {
+                eprintln!("dxg-example: {e}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     let mut resident = false;
     let mut fdinfo = false;
     let mut path = None;
@@ -252,7 +347,9 @@ fn main() -> ExitCode {
             "--fdinfo" => fdinfo = true,
             s if !s.starts_with('-') && path.is_none() => path = Some(a),
             _ => {
-                eprintln!("usage: dxg-example [--resident] [--fdinfo] [NODE]");
+                eprintln!(
+                    "usage: dxg-example [--resident] [--fdinfo] [NODE] | --cross NODE0 NODE1"
+                );
                 return ExitCode::from(2);
             }
         }
