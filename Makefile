@@ -5,7 +5,7 @@
 #   make check    cargo tests, module build, guest tests; ends "N passed, N failed"
 #   make check T=pattern   only the matching tests (glob or substring, comma list)
 #   make bench    benchmarks in the guest (ratios against same-run baselines)
-# Other targets: deps kernel rootfs module tools payload clean distclean.
+# Other targets: deps kernel rootfs igt module tools payload clean distclean.
 #
 # When invoked by the kernel build (M=), only Kbuild is used.
 ifneq ($(KERNELRELEASE),)
@@ -27,7 +27,7 @@ export DXG_CACHE := $(CACHE)
 KDIR        = $$(cat $(OUT)/kernel.path)
 ROOTFS      = $$(cat $(OUT)/rootfs.path)
 
-.PHONY: all deps kernel rootfs module tools payload check check-host check-guest \
+.PHONY: all deps kernel rootfs igt module tools payload check check-host check-guest \
 	bench run clean distclean FORCE
 
 all: module tools
@@ -45,6 +45,12 @@ kernel: deps | $(OUT)
 rootfs: deps | $(OUT)
 	@scripts/rootfs.sh >$(OUT)/rootfs.path.new && mv $(OUT)/rootfs.path.new $(OUT)/rootfs.path
 
+# IGT's test programs (tests/igt/pin). Not having them is no build error:
+# the payload goes without, and the IGT guest tests skip.
+igt: | $(OUT)
+	@if scripts/igt.sh >$(OUT)/igt.path.new; then mv $(OUT)/igt.path.new $(OUT)/igt.path; \
+	else rm -f $(OUT)/igt.path $(OUT)/igt.path.new; echo "igt: unavailable; IGT guest tests will skip"; fi
+
 # The module must build without a single warning.
 module: kernel
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KFLAGS) modules 2>&1 | tee $(OUT)/module.log
@@ -56,8 +62,9 @@ tools: deps
 	@$(CARGO) build -q --release --workspace --bins
 
 # Everything a guest run needs, in one folder exported read-only to it.
-payload: module tools rootfs
+payload: module tools rootfs igt
 	@rm -rf $(OUT)/payload && mkdir -p $(OUT)/payload/bin $(OUT)/payload/tests
+	@if [ -f $(OUT)/igt.path ]; then cp -r "$$(cat $(OUT)/igt.path)" $(OUT)/payload/igt; fi
 	@cp dxg.ko VERSION $(OUT)/payload/
 	@cp -r tests/harness $(OUT)/payload/harness
 	@cp tests/guest/*.sh tests/harness/selftest/*.sh tests/bench/*.sh $(OUT)/payload/tests/

@@ -16,6 +16,9 @@ SUITE=trixie
 # mesa-utils-bin + libegl-mesa0: EGL device enumeration; pciutils: lspci;
 # busybox: timeout and friends; procps: ps/pkill.
 PKGS=kmod,libdrm-tests,libdrm2,mesa-utils-bin,libegl1,libegl-mesa0,pciutils,busybox,procps
+# What IGT's libigt links to (scripts/igt.sh brings IGT itself, in the
+# payload); libkmod2, libpci3 and libudev1 come with kmod and pciutils.
+PKGS=$PKGS,libcairo2,libglib2.0-0t64,libdw1t64,libpciaccess0,libpixman-1-0,libdrm-nouveau2,libunwind8
 RECIPE=2
 key=$(echo "$SUITE $PKGS $RECIPE" | sha256sum | cut -c1-12)
 root="$CACHE/rootfs/$SUITE-$key"
