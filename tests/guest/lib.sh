@@ -92,6 +92,8 @@ two_adapters_down() {
 	host_stop
 	wait_for 30 adapters_are 0 || fail "adapters still bound after the host went away"
 	dxg_unload
+}
+
 # Primary (card) nodes of dxg DRM devices.
 dxg_card_nodes() {
 	for c in /sys/class/drm/card[0-9]*; do
