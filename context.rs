@@ -373,7 +373,7 @@ impl PinnedDrop for HostContext {
             .and_then(|r| check_status(&r));
         if let Err(e) = r {
             if e != ENODEV {
-                pr_warn!("dxg: host did not destroy context {:#x}: {:?}\n", self.handle.value(), e);
+                pr_warn!("host did not destroy context {:#x}: {:?}\n", self.handle.value(), e);
             }
         }
     }

@@ -250,7 +250,7 @@ impl HostDevice {
             .and_then(|r| check_status(&r));
         if let Err(e) = r {
             if e != ENODEV {
-                pr_warn!("dxg: host did not destroy allocation {:#x}: {:?}\n", alloc.value(), e);
+                pr_warn!("host did not destroy allocation {:#x}: {:?}\n", alloc.value(), e);
             }
         }
     }
@@ -351,7 +351,7 @@ impl Drop for HostDevice {
             .and_then(|r| check_status(&r));
         if let Err(e) = r {
             if e != ENODEV {
-                pr_warn!("dxg: host did not destroy device {:#x}: {:?}\n", self.handle.value(), e);
+                pr_warn!("host did not destroy device {:#x}: {:?}\n", self.handle.value(), e);
             }
         }
     }

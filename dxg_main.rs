@@ -135,7 +135,7 @@ impl kernel::InPlaceModule for DxgModule {
                         pci::STANDIN_DEVICE,
                     )
                 })?;
-                pr_info!("dxg: binding stand-in vGPU functions (pci-testdev)\n");
+                pr_info!("binding stand-in vGPU functions (pci-testdev)\n");
             }
             Ok(())
         })

@@ -57,7 +57,7 @@ impl Drop for HostProcess {
             .and_then(|r| decode_status(&r).map_err(crate::proto_err));
         if let Ok(st) = r {
             if st.check().is_err() {
-                pr_warn!("dxg: host refused to destroy process {:#x}\n", self.handle.value());
+                pr_warn!("host refused to destroy process {:#x}\n", self.handle.value());
             }
         }
     }

@@ -260,11 +260,11 @@ impl Notify for Vm {
                 };
                 match found {
                     Some((_, _, ev)) => ev.signal(Ok(())),
-                    None => pr_debug!("dxg: host signalled unknown guest event {}\n", event),
+                    None => pr_debug!("host signalled unknown guest event {}\n", event),
                 }
             }
-            Ok(_) => pr_debug!("dxg: host message ignored\n"),
-            Err(e) => pr_warn!("dxg: bad host message: {}\n", e.as_str()),
+            Ok(_) => pr_debug!("host message ignored\n"),
+            Err(e) => pr_warn!("bad host message: {}\n", e.as_str()),
         }
     }
 }

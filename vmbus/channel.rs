@@ -324,7 +324,7 @@ impl Channel {
                     drop(r);
                     self.forget(p.trans_id);
                     pr_err!(
-                        "dxg: {:?} channel: no reply within {} ms, declaring the host lost\n",
+                        "{:?} channel: no reply within {} ms, declaring the host lost\n",
                         self.name,
                         self.timeout_ms
                     );
@@ -366,7 +366,7 @@ impl Channel {
     /// and dropped: the host is not trusted.
     pub(crate) fn receive(&self, bytes: &[u8], notify: Option<&dyn Notify>) -> Result {
         let packet = vmbus::decode_packet_raw(bytes).map_err(|e| {
-            host_warn!(self, "dxg: {:?} channel: bad packet: {}\n", self.name, e.as_str());
+            host_warn!(self, "{:?} channel: bad packet: {}\n", self.name, e.as_str());
             Error::from_errno(-e.errno())
         })?;
         match packet.ptype {
@@ -383,7 +383,7 @@ impl Channel {
                     Some(p) => p.finish(ReplyState::Done, Some(packet.payload)),
                     None => host_warn!(
                         self,
-                        "dxg: {:?} channel: completion for unknown transaction {}\n",
+                        "{:?} channel: completion for unknown transaction {}\n",
                         self.name,
                         packet.trans_id
                     ),
@@ -393,7 +393,7 @@ impl Channel {
                 Some(n) => n.notify(packet.payload),
                 None => host_warn!(
                     self,
-                    "dxg: {:?} channel: unexpected host message dropped\n",
+                    "{:?} channel: unexpected host message dropped\n",
                     self.name
                 ),
             },

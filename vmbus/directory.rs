@@ -174,7 +174,7 @@ pub(crate) fn enter(
     });
     if dup {
         pr_warn!(
-            "dxg: second offer of a {:?} channel {} refused\n",
+            "second offer of a {:?} channel {} refused\n",
             kind,
             crate::GuidText::new(&instance).as_str()
         );
@@ -229,7 +229,7 @@ pub(crate) fn lost(channel: &Channel) {
         }
         if let Some(u) = e.claim.lock().user.clone() {
             if users.push(u, GFP_KERNEL).is_err() {
-                pr_warn!("dxg: out of memory: an adapter of a lost host stays bound\n");
+                pr_warn!("out of memory: an adapter of a lost host stays bound\n");
             }
         }
     }
@@ -245,7 +245,7 @@ pub(crate) fn lost(channel: &Channel) {
         }
     });
     if r.is_err() {
-        pr_warn!("dxg: out of memory: adapters of a lost host stay bound\n");
+        pr_warn!("out of memory: adapters of a lost host stay bound\n");
     }
 }
 

@@ -254,7 +254,7 @@ impl HvLink {
             let r = unsafe { sys::dxg_hv_recv(self.dev.as_ptr(), buf.as_mut_ptr().cast(), cap, &mut actual) };
             if r != 0 || actual == 0 {
                 if r != 0 {
-                    pr_warn!("dxg: VMBus receive failed: {}\n", r);
+                    pr_warn!("VMBus receive failed: {}\n", r);
                 }
                 return;
             }
@@ -416,7 +416,7 @@ impl Registration {
         match kernel::error::from_err_ptr(drv) {
             Ok(p) => Ok(NonNull::new(p).map(Self)),
             Err(e) if e == ENODEV => {
-                pr_info!("dxg: no VMBus on this machine; the VMBus transport is off\n");
+                pr_info!("no VMBus on this machine; the VMBus transport is off\n");
                 Ok(None)
             }
             Err(e) => Err(e),
