@@ -40,11 +40,39 @@ pub(crate) enum Link {
 }
 
 /// Where a link delivers the host's packets once its channel is bound.
+#[derive(Clone)]
 pub(crate) struct Target {
     /// The channel that matches completions.
     pub(crate) channel: Arc<Channel>,
     /// Who gets host-initiated messages (the VM object).
     pub(crate) notify: Option<Arc<dyn Notify>>,
+}
+
+/// Where a link's incoming packets come from: the VMBus ring
+/// (`vmbus_recvpacket_raw()`), or the one packet a loopback host wrote.
+pub(crate) trait PacketSource {
+    /// The next packet, as a VMBus ring read returns it (descriptor,
+    /// payload, padding), read into `buf` (whose capacity bounds it) or
+    /// borrowed; `None` when there is none left.
+    fn next<'a>(&'a self, buf: &'a mut KVec<u8>) -> Result<Option<&'a [u8]>>;
+}
+
+impl Target {
+    /// Hand every packet of `src` to the channel: the receive path of
+    /// both transports. A malformed packet is dropped (the channel logs
+    /// it) and the rest are still delivered; the last error is returned.
+    pub(crate) fn drain(&self, src: &dyn PacketSource, buf: &mut KVec<u8>) -> Result {
+        let mut result = Ok(());
+        loop {
+            buf.clear();
+            let Some(packet) = src.next(buf)? else {
+                return result;
+            };
+            if let Err(e) = self.channel.receive(packet, self.notify.as_deref()) {
+                result = Err(e);
+            }
+        }
+    }
 }
 
 impl Link {

@@ -33,7 +33,7 @@ use crate::proto::{consts::RING_SIZE, Guid, Luid};
 use crate::sys;
 use crate::vmbus::{
     chandev::{BoundChannel, ChannelKind},
-    channel::{Link, Target},
+    channel::{Link, PacketSource, Target},
     memory::PageRefs,
 };
 
@@ -241,32 +241,38 @@ impl HvLink {
 
     /// Drain the ring into the bound channel (the channel callback).
     fn drain(&self) {
-        let target = {
-            let t = self.target.lock();
-            t.as_ref().map(|t| (t.channel.clone(), t.notify.clone()))
-        };
+        let target = self.target.lock().clone();
         let mut buf = self.rx.lock();
-        loop {
-            let mut actual = 0u32;
-            let cap = u32::try_from(buf.capacity()).unwrap_or(u32::MAX);
-            // SAFETY: valid open channel; `buf` has `cap` bytes of
-            // capacity, and the VMBus core writes at most that many.
-            let r = unsafe { sys::dxg_hv_recv(self.dev.as_ptr(), buf.as_mut_ptr().cast(), cap, &mut actual) };
-            if r != 0 || actual == 0 {
-                if r != 0 {
-                    pr_warn!("VMBus receive failed: {}\n", r);
-                }
-                return;
+        let Some(target) = target else {
+            // Not bound (yet, or any more): read and drop.
+            while let Ok(Some(_)) = self.next(&mut buf) {
+                buf.clear();
             }
-            let n = (actual as usize).min(buf.capacity());
-            // SAFETY: the VMBus core initialised the first `n` bytes.
-            unsafe { buf.inc_len(n) };
-            if let Some((channel, notify)) = &target {
-                // Errors are logged (rate-limited) by the channel.
-                let _ = channel.receive(&buf, notify.as_deref());
-            }
-            buf.clear();
+            return;
+        };
+        // Malformed packets were logged (rate-limited) by the channel.
+        let _ = target.drain(self, &mut buf);
+    }
+}
+
+impl PacketSource for HvLink {
+    fn next<'a>(&'a self, buf: &'a mut KVec<u8>) -> Result<Option<&'a [u8]>> {
+        let mut actual = 0u32;
+        let cap = u32::try_from(buf.capacity()).unwrap_or(u32::MAX);
+        // SAFETY: valid open channel; `buf` has `cap` bytes of capacity,
+        // and the VMBus core writes at most that many.
+        let r = unsafe { sys::dxg_hv_recv(self.dev.as_ptr(), buf.as_mut_ptr().cast(), cap, &mut actual) };
+        if r != 0 {
+            pr_warn!("VMBus receive failed: {}\n", r);
+            return Err(Error::from_errno(r));
         }
+        if actual == 0 {
+            return Ok(None);
+        }
+        let n = (actual as usize).min(buf.capacity());
+        // SAFETY: the VMBus core initialised the first `n` bytes.
+        unsafe { buf.inc_len(n) };
+        Ok(Some(&buf[..]))
     }
 }
 

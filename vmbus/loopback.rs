@@ -44,7 +44,7 @@ use crate::proto::{
 use crate::sys::uapi;
 use crate::vmbus::{
     chandev::{ChannelKind, Offer},
-    channel::Target,
+    channel::{PacketSource, Target},
     memory::{IoPages, PageRefs},
 };
 
@@ -296,6 +296,15 @@ fn map_pages(vma: &VmaNew, pages: impl Iterator<Item = *mut bindings::page>, cou
     Ok(())
 }
 
+/// The one packet a loopback host wrote, as a [`PacketSource`].
+struct OnePacket<'p>(core::cell::Cell<Option<&'p [u8]>>);
+
+impl PacketSource for OnePacket<'_> {
+    fn next<'a>(&'a self, _buf: &'a mut KVec<u8>) -> Result<Option<&'a [u8]>> {
+        Ok(self.0.take())
+    }
+}
+
 /// The link between one offered channel and its session.
 #[pin_data]
 pub(crate) struct LoopLink {
@@ -360,19 +369,16 @@ impl LoopLink {
     }
 
     /// A packet from the host: checked as a ring packet (with trailer),
-    /// then handed over as a VMBus ring read returns it (without).
+    /// then handed over as a VMBus ring read returns it (without), through
+    /// the same drain as the VMBus transport's channel callback.
     fn deliver(&self, packet: &[u8]) -> Result {
-        let (channel, notify) = {
-            let t = self.target.lock();
-            let t = t.as_ref().ok_or(ENOTCONN)?;
-            (t.channel.clone(), t.notify.clone())
-        };
+        let target = self.target.lock().clone().ok_or(ENOTCONN)?;
         let (_, used) = vmbus::decode_packet(packet).map_err(|_| EINVAL)?;
         if used != packet.len() {
             return Err(EINVAL);
         }
         let body = packet.get(..used - vmbus::TRAILER_SIZE).ok_or(EINVAL)?;
-        channel.receive(body, notify.as_deref())
+        target.drain(&OnePacket(core::cell::Cell::new(Some(body))), &mut KVec::new())
     }
 }
 
