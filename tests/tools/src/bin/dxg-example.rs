@@ -323,20 +323,7 @@ fn main() -> ExitCode {
             eprintln!("usage: dxg-example --cross NODE0 NODE1");
             return ExitCode::from(2);
         };
-        return match cross(p0, p1) {
-            Ok(true) => {
-                println!("PASS: both adapters see the same bytes");
-                ExitCode::SUCCESS
-            }
-            Ok(false) => {
-                println!("FAIL: wrong bytes");
-                ExitCode::FAILURE
-            }
-            Err(e) => {
-                eprintln!("dxg-example: {e}");
-                ExitCode::FAILURE
-            }
-        };
+        return verdict(cross(p0, p1), "both adapters see the same bytes");
     }
     let mut resident = false;
     let mut fdinfo = false;
@@ -368,9 +355,14 @@ fn main() -> ExitCode {
             }
         },
     };
-    match run(&path, resident, fdinfo) {
+    verdict(run(&path, resident, fdinfo), "B holds the copy of A")
+}
+
+/// Print the outcome of a run and turn it into the exit status.
+fn verdict(r: Result<bool, String>, pass: &str) -> ExitCode {
+    match r {
         Ok(true) => {
-            println!("PASS: B holds the copy of A");
+            println!("PASS: {pass}");
             ExitCode::SUCCESS
         }
         Ok(false) => {
