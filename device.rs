@@ -19,10 +19,10 @@ use kernel::{
     new_condvar, new_spinlock_irq,
     prelude::*,
     sync::{Arc, CondVar, SpinLockIrq},
-    time::msecs_to_jiffies,
 };
 
-use crate::adapter::{check_status, Adapter};
+use crate::adapter::{check_status, decode_raw, Adapter};
+use crate::util::{wait_until, WaitEnd};
 use crate::proto::{
     alloc::{
         AllocInfo, CreateAllocationMsg, CreateAllocationReply, DestroyAllocationMsg,
@@ -81,7 +81,7 @@ impl HostDevice {
     pub(crate) fn create(adapter: Arc<Adapter>, process: Handle) -> Result<Self> {
         let io = adapter.vm().io_space()?;
         let r = adapter.request(&CreateDevice::new(process, 0, 0), size_of::<CreateDeviceReply>())?;
-        let handle = crate::adapter::decode_raw(&r, |r| {
+        let handle = decode_raw(&r, |r| {
             decode_reply::<CreateDeviceReply>(r).and_then(|d| d.validate())
         })?;
         let mut dev = Self {
@@ -98,7 +98,7 @@ impl HostDevice {
             &CreatePagingQueue::new(process, handle, 0),
             size_of::<CreatePagingQueueReply>(),
         )?;
-        let pq = crate::adapter::decode_raw(&r, |r| {
+        let pq = decode_raw(&r, |r| {
             let pq = decode_reply::<CreatePagingQueueReply>(r)?;
             pq.validate(dev.io.range())?;
             Ok(pq)
@@ -160,24 +160,15 @@ impl HostDevice {
             vm.remove_event(event);
             return Err(e);
         }
-        let mut left = msecs_to_jiffies(crate::module_parameters::timeout_ms.value());
-        let mut done = w.done.lock();
-        loop {
-            if let Some(r) = *done {
-                return r;
-            }
-            match w.cv.wait_interruptible_timeout(&mut done, left) {
-                kernel::sync::CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
-                kernel::sync::CondVarTimeoutResult::Signal { .. } => {
-                    drop(done);
-                    vm.remove_event(event);
-                    return Err(EINTR);
-                }
-                kernel::sync::CondVarTimeoutResult::Timeout => {
-                    drop(done);
-                    vm.remove_event(event);
-                    return Err(ETIMEDOUT);
-                }
+        let timeout = crate::module_parameters::timeout_ms.value();
+        match wait_until(&w.done, &w.cv, timeout, |done| *done) {
+            Ok(r) => r,
+            Err(end) => {
+                vm.remove_event(event);
+                Err(match end {
+                    WaitEnd::Interrupted => EINTR,
+                    WaitEnd::TimedOut => ETIMEDOUT,
+                })
             }
         }
     }
@@ -222,7 +213,7 @@ impl HostDevice {
         .map_err(crate::proto_err)?;
         let max = CreateAllocationReply::max_len(&infos).map_err(crate::proto_err)?;
         let r = self.adapter.request_msg(&msg, max)?;
-        let alloc = crate::adapter::decode_raw(&r, |r| {
+        let alloc = decode_raw(&r, |r| {
             let reply = CreateAllocationReply::decode(r, &infos)?;
             reply
                 .records
@@ -271,7 +262,7 @@ impl HostDevice {
             PROTECT_READ_WRITE,
         );
         let r = self.adapter.request(&cmd, size_of::<MapGpuVaReply>())?;
-        let reply = crate::adapter::decode_raw(&r, decode_reply::<MapGpuVaReply>)?;
+        let reply = decode_raw(&r, decode_reply::<MapGpuVaReply>)?;
         reply.status.check().map_err(crate::errno)?;
         if reply.virtual_address.get() != va {
             // The host put it elsewhere: undo, and call it a protocol error.
@@ -292,7 +283,7 @@ impl HostDevice {
         let msg = MakeResidentMsg::new(self.process, self.handle, self.paging_queue, 0, allocs)
             .map_err(crate::proto_err)?;
         let r = self.adapter.request_msg(&msg, size_of::<MakeResidentReply>())?;
-        let reply = crate::adapter::decode_raw(&r, decode_reply::<MakeResidentReply>)?;
+        let reply = decode_raw(&r, decode_reply::<MakeResidentReply>)?;
         if reply.status.is_pending() {
             return self.wait_paging(reply.paging_fence_value.get());
         }
@@ -303,7 +294,7 @@ impl HostDevice {
     pub(crate) fn evict(&self, allocs: &[Handle]) -> Result {
         let msg = EvictMsg::new(self.process, self.handle, 0, allocs).map_err(crate::proto_err)?;
         let r = self.adapter.request_msg(&msg, size_of::<EvictReply>())?;
-        crate::adapter::decode_raw(&r, decode_reply::<EvictReply>)?;
+        decode_raw(&r, decode_reply::<EvictReply>)?;
         Ok(())
     }
 
@@ -328,15 +319,10 @@ pub(crate) fn escape(
         .map_err(crate::proto_err)?;
     msg.cmd.context = context;
     let r = adapter.request_msg(&msg, data.len())?;
-    if r.len() < data.len() {
-        return Err(crate::adapter::decode_raw::<()>(&r, |_| {
-            Err(crate::proto::ProtoError::Truncated)
-        })
-        .err()
-        .unwrap_or(EPROTO));
-    }
-    let out = r.get(..data.len()).ok_or(EPROTO)?;
-    data.copy_from_slice(out);
+    // The reply is the buffer (no status); a shorter one is a failure.
+    let n = data.len();
+    decode_raw(&r, |r| r.get(..n).map(|_| ()).ok_or(crate::proto::ProtoError::Truncated))?;
+    data.copy_from_slice(r.get(..n).ok_or(EPROTO)?);
     Ok(())
 }
 

@@ -2,7 +2,12 @@
 
 //! Small glue the `kernel` crate does not offer (yet).
 
-use kernel::{bindings, device::Device};
+use kernel::{
+    bindings,
+    device::Device,
+    sync::{CondVar, CondVarTimeoutResult, SpinLockIrq},
+    time::msecs_to_jiffies,
+};
 
 /// The C `struct device` behind `dev`.
 ///
@@ -14,4 +19,35 @@ pub(crate) fn raw_device<Ctx: kernel::device::DeviceContext>(
     dev: &Device<Ctx>,
 ) -> *mut bindings::device {
     core::ptr::from_ref(dev).cast_mut().cast()
+}
+
+/// Why [`wait_until`] gave up.
+pub(crate) enum WaitEnd {
+    /// A signal is pending.
+    Interrupted,
+    /// `timeout_ms` passed.
+    TimedOut,
+}
+
+/// Sleep on `cv` until `ready` finds a result in the state `lock`
+/// protects, interruptibly, for at most `timeout_ms`: the wait for a
+/// host's answer (a reply, a guest event). `ready` runs with the lock held.
+pub(crate) fn wait_until<T: Unpin, R>(
+    lock: &SpinLockIrq<T>,
+    cv: &CondVar,
+    timeout_ms: u32,
+    mut ready: impl FnMut(&mut T) -> Option<R>,
+) -> core::result::Result<R, WaitEnd> {
+    let mut left = msecs_to_jiffies(timeout_ms);
+    let mut guard = lock.lock();
+    loop {
+        if let Some(r) = ready(&mut guard) {
+            return Ok(r);
+        }
+        match cv.wait_interruptible_timeout(&mut guard, left) {
+            CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
+            CondVarTimeoutResult::Signal { .. } => return Err(WaitEnd::Interrupted),
+            CondVarTimeoutResult::Timeout => return Err(WaitEnd::TimedOut),
+        }
+    }
 }

@@ -173,6 +173,12 @@ fn read_user(ptr: u64, len: u32, max: u32) -> Result<KVec<u8>> {
     Ok(v)
 }
 
+/// Copy `data` back to user address `ptr`.
+fn write_user(ptr: u64, data: &[u8]) -> Result {
+    let addr = usize::try_from(ptr).map_err(|_| EFAULT)?;
+    UserSlice::new(UserPtr::from_addr(addr), data.len()).writer().write_slice(data)
+}
+
 /// Copy `count` (at most `max`, else `E2BIG`) records of `T` from `ptr`.
 fn read_user_array<T: kernel::transmute::FromBytes>(ptr: u64, count: u32, max: u32) -> Result<KVec<T>> {
     if count > max {
@@ -249,8 +255,7 @@ impl DxgFile {
         let mut data = read_user(req.data, req.data_size, uapi::DXG_QUERY_MAX)?;
         let process = file.inner().process.handle();
         dev.adapter().query_adapter_info(process, req.type_, &mut data)?;
-        let user = UserSlice::new(UserPtr::from_addr(req.data as usize), data.len());
-        user.writer().write_slice(&data)?;
+        write_user(req.data, &data)?;
         Ok(0)
     }
 
@@ -510,8 +515,7 @@ impl DxgFile {
                 dev.escape(ctx.handle(), req.type_, &mut data)?
             }
         }
-        let user = UserSlice::new(UserPtr::from_addr(req.data as usize), data.len());
-        user.writer().write_slice(&data)?;
+        write_user(req.data, &data)?;
         Ok(0)
     }
 

@@ -25,10 +25,11 @@ use kernel::{
         atomic::{Atomic, Relaxed},
         Arc, CondVar, SpinLockIrq,
     },
-    time::{delay::fsleep, msecs_to_jiffies, Delta},
+    time::{delay::fsleep, Delta},
 };
 
 use crate::proto::vmbus::{self, PacketType};
+use crate::util::{wait_until, WaitEnd};
 use crate::vmbus::{hv::HvLink, loopback::LoopLink, memory::PageRefs};
 
 /// How a channel moves packets to the host.
@@ -259,15 +260,18 @@ impl Channel {
         self.state.lock().dead
     }
 
+    /// The link, while the channel lives; its death error otherwise.
+    fn live_link(&self) -> Result<Arc<Link>> {
+        let st = self.state.lock();
+        if let Some(e) = st.dead {
+            return Err(e);
+        }
+        st.link.clone().ok_or(ENODEV)
+    }
+
     /// Share `pages` with the host through this channel (a GPADL).
     pub(crate) fn establish_gpadl(&self, pages: PageRefs) -> Result<Gpadl> {
-        let link = {
-            let st = self.state.lock();
-            if let Some(e) = st.dead {
-                return Err(e);
-            }
-            st.link.clone().ok_or(ENODEV)?
-        };
+        let link = self.live_link()?;
         let pages = Arc::new(pages, GFP_KERNEL)?;
         let id = link.gpadl_establish(pages.clone())?;
         Ok(Gpadl {
@@ -287,12 +291,9 @@ impl Channel {
     pub(crate) fn request(&self, msg: &[u8], max_reply: usize) -> Result<KVec<u8>> {
         let cap = vmbus::align8(max_reply).ok_or(EINVAL)?;
         let buf = KVec::with_capacity(cap, GFP_KERNEL)?;
-        let (pending, link) = {
+        let link = self.live_link()?;
+        let pending = {
             let mut st = self.state.lock();
-            if let Some(e) = st.dead {
-                return Err(e);
-            }
-            let link = st.link.clone().ok_or(ENODEV)?;
             let trans_id = st.next_trans_id;
             st.next_trans_id = trans_id.checked_add(1).unwrap_or(1);
             drop(st);
@@ -309,7 +310,7 @@ impl Channel {
                 return Err(e);
             }
             st.pending.push(p.clone(), GFP_ATOMIC)?;
-            (p, link)
+            p
         };
         // Back-pressure: a full ring drains as the host answers.
         let mut tries = 0;
@@ -331,36 +332,30 @@ impl Channel {
     }
 
     fn wait(&self, p: &Pending) -> Result<KVec<u8>> {
-        let mut left = msecs_to_jiffies(self.timeout_ms);
-        let mut r = p.reply.lock();
-        loop {
-            match r.state {
-                ReplyState::Done => return Ok(core::mem::take(&mut r.buf)),
-                ReplyState::Failed(e) => return Err(e),
-                ReplyState::Waiting => {}
-            }
-            match p.done.wait_interruptible_timeout(&mut r, left) {
-                kernel::sync::CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
-                kernel::sync::CondVarTimeoutResult::Signal { .. } => {
-                    drop(r);
-                    self.forget(p.trans_id);
-                    // Not ERESTARTSYS: the host may have acted already, and
-                    // a restarted ioctl would do it twice.
-                    return Err(EINTR);
-                }
-                kernel::sync::CondVarTimeoutResult::Timeout => {
-                    drop(r);
-                    self.forget(p.trans_id);
-                    pr_err!(
-                        "{:?} channel: no reply within {} ms, declaring the host lost\n",
-                        self.name,
-                        self.timeout_ms
-                    );
-                    self.kill(ENODEV);
-                    // Unplug the DRM devices that depend on this host.
-                    crate::vmbus::directory::lost(self);
-                    return Err(ETIMEDOUT);
-                }
+        let end = wait_until(&p.reply, &p.done, self.timeout_ms, |r| match r.state {
+            ReplyState::Done => Some(Ok(core::mem::take(&mut r.buf))),
+            ReplyState::Failed(e) => Some(Err(e)),
+            ReplyState::Waiting => None,
+        });
+        let end = match end {
+            Ok(r) => return r,
+            Err(end) => end,
+        };
+        self.forget(p.trans_id);
+        match end {
+            // Not ERESTARTSYS: the host may have acted already, and a
+            // restarted ioctl would do it twice.
+            WaitEnd::Interrupted => Err(EINTR),
+            WaitEnd::TimedOut => {
+                pr_err!(
+                    "{:?} channel: no reply within {} ms, declaring the host lost\n",
+                    self.name,
+                    self.timeout_ms
+                );
+                self.kill(ENODEV);
+                // Unplug the DRM devices that depend on this host.
+                crate::vmbus::directory::lost(self);
+                Err(ETIMEDOUT)
             }
         }
     }
