@@ -6,10 +6,16 @@
 #
 #   scripts/kernel.sh          build (or reuse) and print the build folder
 #
+# The kernel-crate abstractions dxg needs and 7.3 lacks are carried as an
+# upstream-form patch series, kernel/patches/ (applied in the order of its
+# `series` file, with `patch -p1`, to a hard-linked copy of the pristine
+# source, so the pristine tree stays as Debian shipped it).
+#
 # The build folder is ~/.cache/dxg/kernel/<version>-<hash>, where <hash>
-# covers the fragments, this script and the rustc/clang/bindgen versions: a
-# warm run with nothing changed rebuilds nothing. The result is recorded in
-# <build>/dxg-kernel.info (version, sha256 of the .deb, toolchain).
+# covers the fragments, the patch series, this script and the rustc/clang/
+# bindgen versions: a warm run with nothing changed rebuilds nothing. The
+# result is recorded in <build>/dxg-kernel.info (version, sha256 of the .deb,
+# patches, toolchain).
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -17,6 +23,8 @@ CACHE=${DXG_CACHE:-$HOME/.cache/dxg}
 BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
 KFLAGS="LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN=$BINDGEN"
 FRAGS="$here/tests/kernel/base.config $here/tests/kernel/debug.config $here/tests/kernel/shmem-gpuvm.config"
+PATCHES=$here/kernel/patches
+SERIES=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PATCHES/series")
 log() { echo "kernel: $*" >&2; }
 
 # --- 1. which linux-source-7.3 ---------------------------------------------
@@ -32,13 +40,19 @@ pinned=$(sed -n 's/^version=//p' "$here/tests/kernel/pin")
 
 # A cached build of the pinned version needs no network at all.
 # Bump RECIPE when a change below alters the build output (not for cosmetics).
-RECIPE=1
+RECIPE=2
+patches_key() {
+	(cd "$PATCHES" && cat series $SERIES) | sha256sum | cut -c1-12
+}
 key_src() {
-	{ cat $FRAGS; echo "recipe $RECIPE"; /usr/bin/rustc --version; clang-19 --version | head -n1
-	  "$BINDGEN" --version; } | sha256sum | cut -c1-12
+	{ cat $FRAGS; echo "recipe $RECIPE"; echo "patches $(patches_key)"; /usr/bin/rustc --version
+	  clang-19 --version | head -n1; "$BINDGEN" --version; } | sha256sum | cut -c1-12
 }
 key=$(key_src)
 upstream() { echo "${1%%-*}"; }
+# One build at a time: a second caller waits, then finds the build done.
+exec 9>"$CACHE/kernel/.lock"
+flock 9
 bdir="$CACHE/kernel/$(upstream "$pinned")-$key"
 if [ -f "$bdir/dxg-kernel.done" ]; then
 	echo "$bdir"; exit 0
@@ -78,6 +92,24 @@ if [ ! -f "$src/.dxg-extracted" ]; then
 fi
 sha=$(cat "$src/.dxg-deb-sha256")
 
+# --- 2b. the patch series ------------------------------------------------------
+# GNU patch writes each patched file anew (and renames it into place), so the
+# hard links to the pristine tree are broken exactly for the patched files.
+psrc="$CACHE/src/linux-source-$ver+dxg-$(patches_key)"
+if [ ! -f "$psrc/.dxg-patched" ]; then
+	log "applying kernel/patches ($(echo $SERIES | wc -w) patches) in $psrc"
+	rm -rf "$psrc" "$psrc.tmp"
+	cp -al "$src" "$psrc.tmp"
+	for p in $SERIES; do
+		if ! patch -d "$psrc.tmp" -p1 -s -N <"$PATCHES/$p" >&2; then
+			log "patch $p does not apply to $ver"; rm -rf "$psrc.tmp"; exit 1
+		fi
+	done
+	touch "$psrc.tmp/.dxg-patched"
+	mv "$psrc.tmp" "$psrc"
+fi
+src=$psrc
+
 # --- 3. configure --------------------------------------------------------------
 mkdir -p "$bdir"
 K=(make -s -C "$src" O="$bdir" $KFLAGS)
@@ -105,6 +137,7 @@ log "building $kver (cold: ~10 min on 2 cores)"
 "${K[@]}" headers >/dev/null
 {
 	echo "version=$ver"; echo "deb_sha256=$sha"; echo "key=$key"
+	echo "patches=$(echo $SERIES)"
 	echo "rustc=$(/usr/bin/rustc --version)"; echo "bindgen=$("$BINDGEN" --version)"
 	echo "clang=$(clang-19 --version | head -n1)"
 	grep CONFIG_RUSTC_VERSION_TEXT "$bdir/.config"
