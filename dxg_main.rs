@@ -6,23 +6,28 @@
 //! paired with a vGPU channel; dxg makes it a device of its own, parented
 //! on the PCI function. See Documentation/dxg.rst for the design.
 //!
-//! Module layout: [`pci`] (the vGPU function driver, pairing), [`adapter`]
-//! (host-side adapter lifetime), [`vm`] (per-VM state), [`vmbus`]
-//! (transports, channel devices), [`proto`] (the wire protocol, shared with
-//! userspace), [`sys`] (C bindings).
+//! Module layout, one folder per layer; `use crate::...` only points down
+//! this stack (`scripts/check-layers.sh` checks it):
+//!
+//! - [`bind`]: the drivers that make adapters appear and go (the vGPU PCI
+//!   function driver, the channel device drivers, pairing);
+//! - [`drm`]: the DRM face of an adapter (device, files, GEM, syncobjs);
+//! - [`host`]: guest proxies of host objects (adapter, VM, process,
+//!   device, context) and the one way to send them requests;
+//! - [`vmbus`]: the links below the channel seam (VMBus, loopback) and the
+//!   guest memory the host sees;
+//! - [`sys`]: what the kernel crate lacks (C bindings, small glue).
+//!
+//! [`proto`] (the wire protocol, shared with userspace) and the small items
+//! of this file may be used from any layer.
 
-mod adapter;
-mod context;
-mod device;
+mod bind;
 mod drm;
-mod pci;
-mod process;
+mod host;
 #[allow(dead_code, unreachable_pub)]
 #[path = "proto/src/protocol.rs"]
 mod proto;
 mod sys;
-mod util;
-mod vm;
 mod vmbus;
 
 use kernel::{
@@ -60,16 +65,6 @@ pub(crate) const VERSION: &str = env!("DXG_VERSION");
 /// The module name, as drivers and devices are named after it.
 pub(crate) const MODULE_NAME: &CStr = <LocalModule as kernel::ModuleMetadata>::NAME;
 
-/// A protocol decoding error as a kernel error.
-pub(crate) fn proto_err(e: proto::ProtoError) -> Error {
-    errno(e.errno())
-}
-
-/// A positive errno (as the protocol module reports them) as a kernel error.
-pub(crate) fn errno(e: i32) -> Error {
-    Error::from_errno(-e)
-}
-
 /// A GUID in its usual text form, for log messages.
 pub(crate) struct GuidText([u8; proto::guid::GUID_STR_LEN]);
 
@@ -95,13 +90,13 @@ struct DxgModule {
     // driver (adapters go), then the channel devices' driver.
     loopback: Option<Pin<KBox<vmbus::loopback::Loopback>>>,
     /// The VMBus driver; `None` on a machine without VMBus.
-    _vmbus: Option<vmbus::hv::Registration>,
+    _vmbus: Option<bind::hv::Registration>,
     #[pin]
-    _pci: kdriver::Registration<kpci::Adapter<pci::VgpuFunctionDriver>>,
+    _pci: kdriver::Registration<kpci::Adapter<bind::pci::VgpuFunctionDriver>>,
     #[pin]
-    _channels: kdriver::Registration<auxiliary::Adapter<vmbus::chandev::ChannelDriver>>,
+    _channels: kdriver::Registration<auxiliary::Adapter<bind::chandev::ChannelDriver>>,
     /// Declared last: freed after every driver is gone.
-    _directory: vmbus::directory::DirectoryStorage,
+    _directory: bind::directory::DirectoryStorage,
 }
 
 impl kernel::InPlaceModule for DxgModule {
@@ -109,12 +104,12 @@ impl kernel::InPlaceModule for DxgModule {
         pr_info!("dxg {} loading\n", VERSION);
         // SAFETY: called once, before any driver that uses the directory
         // is registered.
-        unsafe { vmbus::directory::DIRECTORY.init() };
+        unsafe { bind::directory::DIRECTORY.init() };
         try_pin_init!(Self {
-            _directory: vmbus::directory::DirectoryStorage::new()?,
+            _directory: bind::directory::DirectoryStorage::new()?,
             _channels <- kdriver::Registration::new(MODULE_NAME, module),
             _pci <- kdriver::Registration::new(MODULE_NAME, module),
-            _vmbus: vmbus::hv::Registration::new()?,
+            _vmbus: bind::hv::Registration::new()?,
             loopback: if module_parameters::loopback.value() {
                 let opts = MiscDeviceOptions {
                     name: vmbus::loopback::DEVICE_NAME,
@@ -131,8 +126,8 @@ impl kernel::InPlaceModule for DxgModule {
                 kernel::error::to_result(unsafe {
                     sys::dxg_pci_add_dynid(
                         MODULE_NAME.as_char_ptr(),
-                        pci::STANDIN_VENDOR,
-                        pci::STANDIN_DEVICE,
+                        bind::pci::STANDIN_VENDOR,
+                        bind::pci::STANDIN_DEVICE,
                     )
                 })?;
                 pr_info!("binding stand-in vGPU functions (pci-testdev)\n");

@@ -19,8 +19,8 @@ use kernel::{
     },
 };
 
-use crate::adapter::Adapter;
 use crate::drm::{features, file::DxgFile, gem::DxgObject};
+use crate::host::adapter::Adapter;
 use crate::sys::uapi;
 
 /// The DRM driver of dxg adapters.

@@ -6,7 +6,8 @@
 //! without fdinfo. dxg needs `DRIVER_SYNCOBJ | DRIVER_SYNCOBJ_TIMELINE`
 //! and the core's `drm_show_fdinfo()`. Until rust/kernel grows these, a C
 //! helper gives the device a copy of the Rust-generated `drm_driver` with
-//! the extra bits, before the device is registered (see dxg_helpers.c).
+//! the extra bits, before the device is registered (see
+//! drm/features_helpers.c).
 
 use kernel::{bindings, drm, prelude::*};
 

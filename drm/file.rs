@@ -22,15 +22,17 @@ use kernel::{
     uaccess::{UserPtr, UserSlice},
 };
 
-use crate::adapter::Adapter;
-use crate::context::{EngineStats, HostContext, Submission};
-use crate::device::{self, HostDevice};
 use crate::drm::driver::{DxgDevice, DxgDriver};
-use crate::drm::fence::{syncobj_fence, ChainNode, Syncobj};
 use crate::drm::gem::{self, DxgGem, GemArgs};
-use crate::process::HostProcess;
+use crate::drm::syncobj::{syncobj_fence, Syncobj};
+use crate::host::{
+    adapter::Adapter,
+    context::{EngineStats, HostContext, Submission},
+    device::{self, HostDevice},
+    process::HostProcess,
+};
 use crate::proto::Handle;
-use crate::sys::uapi;
+use crate::sys::{fence::ChainNode, uapi};
 
 /// Most devices one DRM file may create.
 const MAX_DEVICES: usize = 64;
@@ -550,7 +552,8 @@ impl DxgFile {
     }
 }
 
-/// The GPU time of DRM file `file`, for `dxg_show_fdinfo()` (dxg_helpers.c).
+/// The GPU time of DRM file `file`, for `dxg_show_fdinfo()`
+/// (drm/features_helpers.c).
 ///
 /// # Safety
 ///

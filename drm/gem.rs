@@ -22,9 +22,9 @@ use kernel::{
     sync::{aref::ARef, Arc, Mutex},
 };
 
-use crate::device::HostDevice;
 use crate::drm::driver::{DxgDevice, DxgDriver};
 use crate::drm::file::DxgFile;
+use crate::host::device::HostDevice;
 use crate::proto::Handle;
 use crate::vmbus::{channel::Gpadl, memory::PageRefs};
 
@@ -165,7 +165,8 @@ fn import_sibling(dev: &DxgDevice, src: &DxgGem) -> Result<ARef<DxgGem>> {
 }
 
 /// `drm_driver.gem_prime_import` for a dma-buf of another dxg adapter
-/// (called from dxg_helpers.c); returns a new reference or an `ERR_PTR`.
+/// (called from drm/features_helpers.c); returns a new reference or an
+/// `ERR_PTR`.
 ///
 /// # Safety
 ///

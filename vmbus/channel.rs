@@ -13,7 +13,9 @@
 //! Requests carry a per-channel transaction id; the host's completion packet
 //! names it. A waiter sleeps interruptibly, for at most the channel timeout
 //! (module parameter `timeout_ms`). When the channel dies (rescind, unbind,
-//! timeout) every waiter fails at once.
+//! timeout) every waiter fails at once. A timeout also calls the channel's
+//! [`LostHook`], which the layer that bound the channel installs (it
+//! unbinds the adapters that depend on the host).
 //!
 //! Lock order: [`Channel::state`] before [`Pending::reply`]; neither is held
 //! while sending or sleeping (the wait releases [`Pending::reply`]).
@@ -29,8 +31,21 @@ use kernel::{
 };
 
 use crate::proto::vmbus::{self, PacketType};
-use crate::util::{wait_until, WaitEnd};
+use crate::sys::util::{wait_until, WaitEnd};
 use crate::vmbus::{hv::HvLink, loopback::LoopLink, memory::PageRefs};
+
+/// Which kind of channel an offer is (its VMBus device type).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum ChannelKind {
+    /// The VM-level ("global") channel.
+    Vm,
+    /// A per-vGPU channel.
+    Vgpu,
+}
+
+/// What a channel calls once it declared its host lost (no reply within
+/// the timeout; the channel is dead already), in the timed-out request.
+pub(crate) type LostHook = fn(&Channel);
 
 /// How a channel moves packets to the host.
 pub(crate) enum Link {
@@ -223,6 +238,8 @@ pub(crate) struct Channel {
     name: &'static CStr,
     /// How long a request may wait for its reply.
     timeout_ms: u32,
+    /// Called when a request timed out, see [`LostHook`].
+    lost: LostHook,
     /// Complaints logged so far, see [`host_warn`].
     complaints: Atomic<u32>,
     /// Protects the transaction ids, the pending list and the link.
@@ -237,12 +254,19 @@ pub(crate) trait Notify: Send + Sync {
 }
 
 impl Channel {
-    /// A live channel over `link`.
-    pub(crate) fn new(name: &'static CStr, link: Arc<Link>, timeout_ms: u32) -> Result<Arc<Self>> {
+    /// A live channel over `link`; `lost` is called when a request timed
+    /// out.
+    pub(crate) fn new(
+        name: &'static CStr,
+        link: Arc<Link>,
+        timeout_ms: u32,
+        lost: LostHook,
+    ) -> Result<Arc<Self>> {
         Arc::pin_init(
             pin_init!(Self {
                 name,
                 timeout_ms,
+                lost,
                 complaints: Atomic::new(0),
                 state <- new_spinlock_irq!(ChannelState {
                     next_trans_id: 1,
@@ -354,7 +378,7 @@ impl Channel {
                 );
                 self.kill(ENODEV);
                 // Unplug the DRM devices that depend on this host.
-                crate::vmbus::directory::lost(self);
+                (self.lost)(self);
                 Err(ETIMEDOUT)
             }
         }

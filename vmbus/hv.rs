@@ -1,22 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The VMBus transport: dxg on a real Hyper-V host.
+//! The VMBus link: dxg's transport on a real Hyper-V host.
 //!
 //! On Hyper-V the host offers the VM-level channel and one channel per
-//! vGPU as VMBus devices (class GUIDs in protocol §2.1). [`Registration`]
-//! registers one `hv_driver` for both classes (the C glue is `dxg_hv.c`);
-//! its probe opens the channel and binds it exactly like a loopback channel
-//! device ([`BoundChannel`]): same directory, same pairing with the PCI
-//! function, same teardown on rescind. [`HvLink`] moves the bytes: packets
-//! go out with `vmbus_sendpacket()`, and the channel callback drains the
-//! ring with `vmbus_recvpacket_raw()` into `Channel::receive`, the one
-//! receive path both transports share.
+//! vGPU as VMBus devices (class GUIDs in protocol §2.1); the VMBus driver
+//! that binds them is `bind/hv.rs`. This file is the link below the
+//! channel seam: [`HvLink`] moves the bytes of one open channel
+//! ([`OpenChannel`]): packets go out with `vmbus_sendpacket()`, and the
+//! channel callback drains the ring with `vmbus_recvpacket_raw()` into
+//! `Channel::receive`, the one receive path both transports share.
+//! [`HvMmio`] is the IO space reserved from the VMBus MMIO range. The C
+//! glue is `vmbus/hv_helpers.c`.
 //!
-//! Shaped to move into rust/kernel as a VMBus abstraction: the raw API is
-//! confined to this file, and [`HvDevice`] is a borrowed `hv_device`.
-//!
-//! On a machine without VMBus (QEMU), registration fails with `ENODEV`;
-//! dxg says so once and keeps the loopback transport.
+//! Shaped to move into rust/kernel as a VMBus abstraction: the raw channel
+//! API is confined to this file (and the driver's to `bind/hv.rs`), and
+//! [`HvDevice`] is a borrowed `hv_device`.
 //!
 //! Lock order: [`HvLink::target`], [`HvLink::gpadls`] and [`HvLink::rx`]
 //! are leaves.
@@ -29,11 +27,10 @@ use kernel::{
     sync::{Arc, Mutex, SpinLock, SpinLockIrq},
 };
 
-use crate::proto::{consts::RING_SIZE, Guid, Luid};
+use crate::proto::{consts::RING_SIZE, Guid};
 use crate::sys;
 use crate::vmbus::{
-    chandev::{BoundChannel, ChannelKind},
-    channel::{Link, PacketSource, Target},
+    channel::{PacketSource, Target},
     memory::PageRefs,
 };
 
@@ -56,22 +53,41 @@ unsafe impl Send for HvDevice {}
 unsafe impl Sync for HvDevice {}
 
 impl HvDevice {
-    fn as_ptr(&self) -> *mut sys::hv_device {
+    /// The device `hdev` of a VMBus probe.
+    ///
+    /// # Safety
+    ///
+    /// `hdev` is valid for the lifetime of the returned object (the VMBus
+    /// core keeps a device valid from probe until remove returns).
+    pub(crate) unsafe fn from_raw(hdev: NonNull<sys::hv_device>) -> Self {
+        // INVARIANT: guaranteed by the caller.
+        Self(hdev)
+    }
+
+    /// The raw `hv_device`.
+    pub(crate) fn as_ptr(&self) -> *mut sys::hv_device {
         self.0.as_ptr()
     }
 
     /// The generic device, for log messages.
-    fn dev(&self) -> &kernel::device::Device {
+    pub(crate) fn dev(&self) -> &kernel::device::Device {
         // SAFETY: the embedded `struct device` is valid as long as `self`
         // (type invariant).
         unsafe { kernel::device::Device::from_raw(sys::dxg_hv_device(self.as_ptr())) }
     }
 
-    fn instance(&self) -> Guid {
+    /// The channel instance GUID.
+    pub(crate) fn instance(&self) -> Guid {
         let mut g = [0u8; 16];
         // SAFETY: valid device; `g` has room for 16 bytes.
         unsafe { sys::dxg_hv_instance(self.as_ptr(), g.as_mut_ptr()) };
         Guid(g)
+    }
+
+    /// The size of the IO space the offer asks for (VM-level channel).
+    pub(crate) fn mmio_size(&self) -> u64 {
+        // SAFETY: valid device.
+        unsafe { sys::dxg_hv_mmio_size(self.as_ptr()) }
     }
 }
 
@@ -94,7 +110,8 @@ unsafe impl Send for HvMmio {}
 unsafe impl Sync for HvMmio {}
 
 impl HvMmio {
-    fn new(dev: HvDevice, len: u64) -> Result<Self> {
+    /// Reserve and map `len` bytes from the VMBus MMIO range for `dev`.
+    pub(crate) fn new(dev: HvDevice, len: u64) -> Result<Self> {
         let mut start = 0u64;
         let mut vaddr: *mut core::ffi::c_void = core::ptr::null_mut();
         // SAFETY: valid device; the out pointers are valid.
@@ -149,7 +166,7 @@ unsafe impl Send for HvGpadl {}
 #[pin_data]
 pub(crate) struct HvLink {
     dev: HvDevice,
-    /// Protects the bound channel (set by [`BoundChannel::bind`], cleared
+    /// Protects the bound channel (set by `BoundChannel::bind`, cleared
     /// by its drop); read by the channel callback.
     #[pin]
     target: SpinLockIrq<Option<Target>>,
@@ -163,6 +180,33 @@ pub(crate) struct HvLink {
 }
 
 impl HvLink {
+    /// The link of `dev`'s channel, not open yet.
+    pub(crate) fn new(dev: HvDevice) -> Result<Arc<Self>> {
+        Arc::pin_init(
+            try_pin_init!(HvLink {
+                dev,
+                target <- new_spinlock_irq!(None, "dxg_hv_target"),
+                rx <- new_spinlock!(KVec::with_capacity(RX_BUFFER, GFP_KERNEL)?, "dxg_hv_rx"),
+                gpadls <- new_mutex!(Some(KVec::new()), "dxg_hv_gpadls"),
+            }),
+            GFP_KERNEL,
+        )
+    }
+
+    /// Open the channel (its ring), delivering to `link`; it stays open
+    /// until the returned [`OpenChannel`] drops.
+    pub(crate) fn open(link: &Arc<Self>) -> Result<OpenChannel> {
+        let ring = u32::try_from(RING_SIZE).map_err(|_| EINVAL)?;
+        let ctx = Arc::as_ptr(link).cast_mut().cast::<core::ffi::c_void>();
+        // SAFETY: valid device; `ctx` stays valid while the channel is open
+        // (the `OpenChannel` holds the link and closes first).
+        kernel::error::to_result(unsafe {
+            sys::dxg_hv_open(link.dev.as_ptr(), ring, Some(channel_callback), ctx)
+        })?;
+        // INVARIANT: opened just above, with `link` as the callback context.
+        Ok(OpenChannel { link: link.clone() })
+    }
+
     /// Queue one packet on the ring.
     pub(crate) fn send(&self, payload: &[u8], trans_id: u64, completion: bool) -> Result {
         let len = u32::try_from(payload.len()).map_err(|_| E2BIG)?;
@@ -284,155 +328,26 @@ unsafe extern "C" fn channel_callback(context: *mut core::ffi::c_void) {
     link.drain();
 }
 
-/// A bound VMBus channel device: its open channel and its binding.
-pub(crate) struct HvChannelDevice {
-    /// Declared first: unbound before the channel closes.
-    bound: Option<BoundChannel>,
+/// An open VMBus channel, closed on drop.
+///
+/// # Invariants
+///
+/// The channel of `link`'s device is open, with `link` as the context of
+/// its channel callback.
+pub(crate) struct OpenChannel {
     link: Arc<HvLink>,
 }
 
-impl HvChannelDevice {
-    fn probe(dev: HvDevice, kind: ChannelKind) -> Result<KBox<Self>> {
-        // SAFETY: valid device.
-        if unsafe { sys::dxg_hv_dxgkrnl_present(dev.as_ptr()) } {
-            dev_warn!(dev.dev(), "dxgkrnl is loaded and owns the GPU-PV channels; dxg does not bind\n");
-            return Err(EBUSY);
-        }
-        let link = Arc::pin_init(
-            try_pin_init!(HvLink {
-                dev,
-                target <- new_spinlock_irq!(None, "dxg_hv_target"),
-                rx <- new_spinlock!(KVec::with_capacity(RX_BUFFER, GFP_KERNEL)?, "dxg_hv_rx"),
-                gpadls <- new_mutex!(Some(KVec::new()), "dxg_hv_gpadls"),
-            }),
-            GFP_KERNEL,
-        )?;
-        let io = match kind {
-            ChannelKind::Vm => {
-                // SAFETY: valid device.
-                let size = unsafe { sys::dxg_hv_mmio_size(dev.as_ptr()) };
-                if size == 0 {
-                    None
-                } else {
-                    Some(Arc::new(HvMmio::new(dev, size)?, GFP_KERNEL)?)
-                }
-            }
-            ChannelKind::Vgpu => None,
-        };
-        let ring = u32::try_from(RING_SIZE).map_err(|_| EINVAL)?;
-        let ctx = Arc::as_ptr(&link).cast_mut().cast::<core::ffi::c_void>();
-        // SAFETY: valid device; `ctx` stays valid while the channel is open
-        // (the `HvChannelDevice` holds the link and closes first).
-        kernel::error::to_result(unsafe { sys::dxg_hv_open(dev.as_ptr(), ring, Some(channel_callback), ctx) })?;
-        let this = KBox::new(Self { bound: None, link: link.clone() }, GFP_KERNEL);
-        let mut this = match this {
-            Ok(t) => t,
-            Err(e) => {
-                // SAFETY: opened just above.
-                unsafe { sys::dxg_hv_close(dev.as_ptr()) };
-                return Err(e.into());
-            }
-        };
-        let timeout = crate::module_parameters::timeout_ms.value();
-        // The vGPU LUID comes from the PCI mailbox on Hyper-V (pci.rs).
-        this.bound = Some(BoundChannel::bind(
-            dev.dev(),
-            kind,
-            dev.instance(),
-            Luid::ZERO,
-            Link::Vmbus(link),
-            io.map(crate::vm::IoMem::Vmbus),
-            timeout,
-        )?);
-        Ok(this)
-    }
-}
-
-impl Drop for HvChannelDevice {
+impl Drop for OpenChannel {
     fn drop(&mut self) {
-        // Unbind (fails every waiter, unbinds the adapter), then close.
-        drop(self.bound.take());
-        // SAFETY: the channel was opened in probe.
+        // SAFETY: the channel is open (type invariant), and this is its one
+        // `OpenChannel` (`vmbus_open()` refuses an open channel), so it is
+        // closed once.
         unsafe { sys::dxg_hv_close(self.link.dev.as_ptr()) };
         // The host is gone: no GPADL may outlive the channel.
         let list = self.link.gpadls.lock().take();
         for g in list.into_iter().flatten() {
             self.link.teardown(g);
         }
-    }
-}
-
-/// `hv_driver.probe` (called from dxg_hv.c).
-///
-/// # Safety
-///
-/// `hdev` is a VMBus device being bound to dxg's driver.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn dxg_hv_probe(hdev: *mut sys::hv_device, kind: core::ffi::c_ulong) -> core::ffi::c_int {
-    let Some(dev) = NonNull::new(hdev) else {
-        return EINVAL.to_errno();
-    };
-    // INVARIANT: the VMBus core keeps `hdev` valid until remove.
-    let dev = HvDevice(dev);
-    let kind = match kind as u32 {
-        sys::DXG_HV_CHANNEL_VM => ChannelKind::Vm,
-        sys::DXG_HV_CHANNEL_VGPU => ChannelKind::Vgpu,
-        _ => return ENODEV.to_errno(),
-    };
-    match HvChannelDevice::probe(dev, kind) {
-        Ok(b) => {
-            // SAFETY: valid device; the box is taken back in remove.
-            unsafe { sys::dxg_hv_set_drvdata(dev.as_ptr(), KBox::into_raw(b).cast()) };
-            0
-        }
-        Err(e) => e.to_errno(),
-    }
-}
-
-/// `hv_driver.remove` (called from dxg_hv.c).
-///
-/// # Safety
-///
-/// `hdev` is a VMBus device whose probe by dxg succeeded.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn dxg_hv_remove(hdev: *mut sys::hv_device) {
-    // SAFETY: probe stored a `KBox<HvChannelDevice>` as driver data.
-    let p = unsafe { sys::dxg_hv_get_drvdata(hdev) }.cast::<HvChannelDevice>();
-    if !p.is_null() {
-        // SAFETY: taken back once, here.
-        drop(unsafe { KBox::from_raw(p) });
-    }
-}
-
-/// The registered VMBus driver, unregistered on drop.
-pub(crate) struct Registration(NonNull<sys::hv_driver>);
-
-// SAFETY: the driver structure is owned and only passed back to the VMBus
-// core, from any thread.
-unsafe impl Send for Registration {}
-// SAFETY: see above.
-unsafe impl Sync for Registration {}
-
-impl Registration {
-    /// Register the driver; `None` (said once in the log) on a machine
-    /// without VMBus.
-    pub(crate) fn new() -> Result<Option<Self>> {
-        // SAFETY: no preconditions.
-        let drv = unsafe { sys::dxg_hv_driver_register() };
-        match kernel::error::from_err_ptr(drv) {
-            Ok(p) => Ok(NonNull::new(p).map(Self)),
-            Err(e) if e == ENODEV => {
-                pr_info!("no VMBus on this machine; the VMBus transport is off\n");
-                Ok(None)
-            }
-            Err(e) => Err(e),
-        }
-    }
-}
-
-impl Drop for Registration {
-    fn drop(&mut self) {
-        // SAFETY: registered in `new`.
-        unsafe { sys::dxg_hv_driver_unregister(self.0.as_ptr()) };
     }
 }

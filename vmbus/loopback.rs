@@ -9,9 +9,10 @@
 //! the host's packets back. The contract is `uapi/dxg_loopback.h`.
 //!
 //! Every offered channel becomes an auxiliary device `dxg.channel.N`,
-//! parented on this session's faux device `dxg-loopback`, and bound by
-//! [`crate::vmbus::chandev::ChannelDriver`] exactly like a VMBus channel
-//! device would be. Closing the file rescinds everything it offered.
+//! parented on this session's faux device `dxg-loopback`, whose
+//! registration data is the [`Offer`], and is bound by the channel device
+//! driver (`bind/chandev.rs`) exactly like a VMBus channel device would be.
+//! Closing the file rescinds everything it offered.
 //!
 //! Memory the driver shares with the host (GPADLs, the IO space) is mapped
 //! by the host process with mmap() on the same file, without a copy.
@@ -43,8 +44,7 @@ use crate::proto::{
 };
 use crate::sys::uapi;
 use crate::vmbus::{
-    chandev::{ChannelKind, Offer},
-    channel::{PacketSource, Target},
+    channel::{ChannelKind, PacketSource, Target},
     memory::{IoPages, PageRefs},
 };
 
@@ -65,6 +65,20 @@ const MAX_QUEUED: usize = RING_SIZE;
 /// The misc device, registered while the module is loaded with
 /// `loopback=1`.
 pub(crate) type Loopback = MiscDeviceRegistration<Session>;
+
+/// What the transport tells the channel driver about an offer: the
+/// registration data of the channel's auxiliary device.
+pub(crate) struct Offer {
+    pub(crate) kind: ChannelKind,
+    /// Instance GUID; a vGPU function names its channel by it.
+    pub(crate) instance: Guid,
+    /// vGPU channels: the vGPU LUID (see `uapi/dxg_loopback.h`).
+    pub(crate) vgpu_luid: Luid,
+    /// VM-level channel: size of the IO space the host offers.
+    pub(crate) mmio_size: u64,
+    /// How to reach the host.
+    pub(crate) link: Arc<LoopLink>,
+}
 
 /// Packets the driver sent and the host did not read yet.
 struct OutQueue {

@@ -1,17 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Transports: how dxg reaches the Hyper-V host.
+//! Transports: how dxg reaches the Hyper-V host, below the channel seam.
 //!
 //! - [`channel`]: the transport seam, request/reply over a packet link;
-//! - [`chandev`]: the driver of channel devices (offers);
-//! - [`directory`]: where PCI functions find their channels;
-//! - [`hv`]: the VMBus transport (real Hyper-V);
+//! - [`hv`]: the VMBus link (real Hyper-V);
 //! - [`loopback`]: the test transport, the host in a user process;
 //! - [`memory`]: guest pages shared with the host (GPADLs, IO space).
+//!
+//! Uses only `sys` below it. The drivers that bind channels (and own what
+//! this layer creates) are in `bind`.
 
-pub(crate) mod chandev;
 pub(crate) mod channel;
-pub(crate) mod directory;
 pub(crate) mod hv;
 pub(crate) mod loopback;
 pub(crate) mod memory;

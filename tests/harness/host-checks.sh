@@ -1,8 +1,9 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Host-side checks of `make check`: formatting, clippy, the unit tests of
-# every workspace crate (one summary line per test) and the bounded fuzz
-# smoke run of the protocol decoders. Usage: host-checks.sh SUMMARY [FILTER]
+# Host-side checks of `make check`: the module's layering
+# (scripts/check-layers.sh), formatting, clippy, the unit tests of every
+# workspace crate (one summary line per test) and the bounded fuzz smoke run
+# of the protocol decoders. Usage: host-checks.sh SUMMARY [FILTER]
 set -u
 summary=$1 filter=${2:-}
 here=$(cd "$(dirname "$0")/../.." && pwd)
@@ -20,6 +21,14 @@ want() { # run a check only if no filter is given or it matches the name
 }
 result() { echo "$1" | tee -a "$summary"; }
 
+if want check-layers; then
+	if scripts/check-layers.sh >"$out/layers.log" 2>&1; then
+		result "PASS check-layers ($(tail -n1 "$out/layers.log" | sed 's/^check-layers: //'))"
+	else
+		grep '^check-layers: ' "$out/layers.log" | tail -n 20
+		result "FAIL check-layers: a module file uses a higher layer (out/check/layers.log)"
+	fi
+fi
 if want cargo-fmt; then
 	if cargo fmt --all --check >"$out/fmt.log" 2>&1; then result "PASS cargo-fmt"
 	else result "FAIL cargo-fmt: run 'cargo fmt --all' (out/check/fmt.log)"; fi

@@ -1,28 +1,19 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! `dma_fence` and `drm_syncobj` glue.
+//! `dma_fence` glue.
 //!
-//! The kernel crate has neither abstraction yet; these are the few
-//! operations dxg needs, over the C helpers in `dxg_helpers.c`, shaped so
-//! that they can move to rust/kernel: [`Fence`] (a counted `dma_fence`
-//! reference; dxg's own fences are signalled from the host's monitored
-//! fence values), [`Syncobj`] (a counted `drm_syncobj` reference looked up
-//! by handle) and [`ChainNode`] (a preallocated timeline point).
+//! The kernel crate has no `dma_fence` abstraction yet; these are the few
+//! operations dxg needs, over the C helpers in `sys/fence_helpers.c`,
+//! shaped so that they can move to rust/kernel: [`Fence`] (a counted
+//! `dma_fence` reference; dxg's own fences are signalled from the host's
+//! monitored fence values, `host/context.rs`) and [`ChainNode`] (a
+//! preallocated timeline point, which `drm/syncobj.rs` installs).
 
 use core::ptr::NonNull;
 
-use kernel::{bindings, drm, prelude::*};
+use kernel::{bindings, prelude::*};
 
-use crate::drm::file::DxgFile;
 use crate::sys;
-
-/// The raw `struct drm_file` of `file`.
-///
-/// `drm::File::as_raw()` is crate-private; `drm::File` is
-/// `#[repr(transparent)]` over `struct drm_file` (rust/kernel/drm/file.rs).
-pub(crate) fn raw_file(file: &drm::File<DxgFile>) -> *mut bindings::drm_file {
-    core::ptr::from_ref(file).cast_mut().cast()
-}
 
 /// A reference to a `dma_fence`.
 ///
@@ -57,7 +48,7 @@ impl Fence {
     /// # Safety
     ///
     /// `f` is a valid fence and the caller transfers one reference.
-    unsafe fn from_owned(f: *mut bindings::dma_fence) -> Option<Self> {
+    pub(crate) unsafe fn from_owned(f: *mut bindings::dma_fence) -> Option<Self> {
         // INVARIANT: the caller transfers its reference.
         NonNull::new(f).map(Self)
     }
@@ -101,7 +92,8 @@ impl Fence {
         Ok(())
     }
 
-    fn as_ptr(&self) -> *mut bindings::dma_fence {
+    /// The raw fence, valid while `self` lives.
+    pub(crate) fn as_ptr(&self) -> *mut bindings::dma_fence {
         self.0.as_ptr()
     }
 }
@@ -121,12 +113,13 @@ impl Drop for Fence {
     }
 }
 
-/// A preallocated timeline point, consumed by [`Syncobj::install`].
+/// A preallocated timeline point, consumed by `Syncobj::install`
+/// (`drm/syncobj.rs`).
 ///
 /// # Invariants
 ///
 /// `self.0` is an unused chain node from `dma_fence_chain_alloc()`.
-pub(crate) struct ChainNode(NonNull<crate::sys::dma_fence_chain>);
+pub(crate) struct ChainNode(NonNull<sys::dma_fence_chain>);
 
 // SAFETY: an unused allocation, owned by this object.
 unsafe impl Send for ChainNode {}
@@ -141,71 +134,19 @@ impl ChainNode {
         // INVARIANT: freshly allocated, unused.
         NonNull::new(c).map(Self).ok_or(ENOMEM)
     }
+
+    /// Give the node up to whoever installs it: the raw node, which the
+    /// caller must hand to a syncobj (which takes it over) or free.
+    pub(crate) fn into_raw(self) -> *mut sys::dma_fence_chain {
+        let p = self.0.as_ptr();
+        core::mem::forget(self);
+        p
+    }
 }
 
 impl Drop for ChainNode {
     fn drop(&mut self) {
-        // SAFETY: unused (type invariant); `install` forgets consumed nodes.
+        // SAFETY: unused (type invariant); `into_raw` forgets consumed nodes.
         unsafe { sys::dxg_fence_chain_free(self.0.as_ptr()) };
     }
-}
-
-/// A reference to a `drm_syncobj`.
-///
-/// # Invariants
-///
-/// `self.0` is a valid syncobj on which this object holds one reference.
-pub(crate) struct Syncobj(NonNull<crate::sys::drm_syncobj>);
-
-// SAFETY: syncobj references may move between threads; the syncobj is
-// internally locked.
-unsafe impl Send for Syncobj {}
-// SAFETY: see above.
-unsafe impl Sync for Syncobj {}
-
-impl Syncobj {
-    /// The syncobj `handle` of `file`; `ENOENT` if there is none.
-    pub(crate) fn lookup(file: &drm::File<DxgFile>, handle: u32) -> Result<Self> {
-        // SAFETY: `file` is an open DRM file.
-        let s = unsafe { sys::dxg_syncobj_lookup(raw_file(file), handle) };
-        // INVARIANT: drm_syncobj_find() returns a new reference.
-        NonNull::new(s).map(Self).ok_or(ENOENT)
-    }
-
-    /// Make `fence` the syncobj's fence (`point` 0, binary) or add it as
-    /// timeline `point` (which needs `chain`).
-    pub(crate) fn install(&self, point: u64, fence: &Fence, chain: Option<ChainNode>) -> Result {
-        let chain_ptr = match (point, chain) {
-            (0, _) => core::ptr::null_mut(),
-            (_, Some(c)) => {
-                let p = c.0.as_ptr();
-                // The syncobj takes the node over.
-                core::mem::forget(c);
-                p
-            }
-            (_, None) => return Err(EINVAL),
-        };
-        // SAFETY: the syncobj and the fence are valid (type invariants);
-        // `chain_ptr` is an unused node for a timeline point, null for a
-        // binary one; the syncobj takes its own fence reference.
-        unsafe { sys::dxg_syncobj_install(self.0.as_ptr(), point, fence.as_ptr(), chain_ptr) };
-        Ok(())
-    }
-}
-
-impl Drop for Syncobj {
-    fn drop(&mut self) {
-        // SAFETY: we own one reference (type invariant).
-        unsafe { sys::dxg_syncobj_put(self.0.as_ptr()) };
-    }
-}
-
-/// The fence of syncobj `handle` at `point` in `file`: `ENOENT` for a bad
-/// handle, `EINVAL` if it has no fence (yet) at that point.
-pub(crate) fn syncobj_fence(file: &drm::File<DxgFile>, handle: u32, point: u64) -> Result<Fence> {
-    let mut f: *mut bindings::dma_fence = core::ptr::null_mut();
-    // SAFETY: `file` is an open DRM file; `f` receives a new reference.
-    kernel::error::to_result(unsafe { sys::dxg_syncobj_fence(raw_file(file), handle, point, &mut f) })?;
-    // SAFETY: on success `f` is a fence reference we now own.
-    unsafe { Fence::from_owned(f) }.ok_or(EINVAL)
 }

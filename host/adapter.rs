@@ -10,116 +10,29 @@
 
 use kernel::{pci, prelude::*, sync::Arc};
 
+use crate::host::{
+    request::{call, call_msg, decode_raw, errno, proto_err, Message},
+    vm::Vm,
+};
 use crate::proto::{
     adapter::{
         decode_query_adapter_info_reply, AdapterInfoReply, CloseAdapter, GetInternalAdapterInfo,
         OpenAdapter, OpenAdapterReply, QueryAdapterInfoMsg,
     },
-    codec::command_len,
-    decode_reply, decode_status, encode_command, Command, Framing, Handle, Luid,
+    decode_reply, Command, Framing, Guid, Handle, Luid,
 };
-use crate::vm::Vm;
-use crate::vmbus::{channel::Channel, directory::Entry};
-
-/// Send the fixed-size command `cmd` on `channel`, framed by `framing`, and
-/// return the reply payload (at most `max_reply` bytes).
-pub(crate) fn call<C: Command>(
-    channel: &Channel,
-    framing: &Framing,
-    cmd: &C,
-    max_reply: usize,
-) -> Result<KVec<u8>> {
-    let mut msg = KVec::from_elem(0u8, command_len::<C>(framing), GFP_KERNEL)?;
-    let n = encode_command(cmd, framing, &mut msg).map_err(crate::proto_err)?;
-    msg.truncate(n);
-    channel.request(&msg, max_reply)
-}
-
-/// A variable-size guest-to-host message of the protocol module.
-pub(crate) trait Message {
-    /// Its encoded length with `framing`.
-    fn encoded_len(&self, framing: &Framing) -> crate::proto::ProtoResult<usize>;
-    /// Encode it into `buf`; the number of bytes written.
-    fn encode(&self, framing: &Framing, buf: &mut [u8]) -> crate::proto::ProtoResult<usize>;
-}
-
-macro_rules! impl_message {
-    ($($t:ty),* $(,)?) => {$(
-        impl Message for $t {
-            fn encoded_len(&self, framing: &Framing) -> crate::proto::ProtoResult<usize> {
-                <$t>::encoded_len(self, framing)
-            }
-            fn encode(&self, framing: &Framing, buf: &mut [u8]) -> crate::proto::ProtoResult<usize> {
-                <$t>::encode(self, framing, buf)
-            }
-        }
-    )*};
-}
-
-impl_message!(
-    QueryAdapterInfoMsg<'_>,
-    crate::proto::context::CreateContextMsg<'_>,
-    crate::proto::alloc::CreateAllocationMsg<'_>,
-    crate::proto::alloc::DestroyAllocationMsg<'_>,
-    crate::proto::submit::SubmitCommandMsg<'_>,
-    crate::proto::syncmsg::SignalSyncObjectMsg<'_>,
-    crate::proto::syncmsg::WaitFromCpuMsg<'_>,
-    crate::proto::misc::EscapeMsg<'_>,
-    crate::proto::residency::MakeResidentMsg<'_>,
-    crate::proto::residency::EvictMsg<'_>,
-);
-
-/// Send the variable-size message `msg` on `channel`; see [`call`].
-pub(crate) fn call_msg(
-    channel: &Channel,
-    framing: &Framing,
-    msg: &dyn Message,
-    max_reply: usize,
-) -> Result<KVec<u8>> {
-    let mut buf = KVec::from_elem(0u8, msg.encoded_len(framing).map_err(crate::proto_err)?, GFP_KERNEL)?;
-    let n = msg.encode(framing, &mut buf).map_err(crate::proto_err)?;
-    buf.truncate(n);
-    channel.request(&buf, max_reply)
-}
-
-/// Check a bare-NTSTATUS reply: its errno if the host failed the request.
-/// A pending status is a protocol error where a final answer is required.
-pub(crate) fn check_status(reply: &[u8]) -> Result {
-    let st = decode_status(reply).map_err(crate::proto_err)?;
-    if st.is_pending() {
-        return Err(EPROTO);
-    }
-    st.check().map(|_| ()).map_err(crate::errno)
-}
+use crate::vmbus::channel::Channel;
 
 /// The largest QUERYADAPTERINFO buffer (the host's replies for the
 /// documented query types are far smaller; this bounds kernel memory).
 pub(crate) const MAX_QUERY: usize = 64 * 1024;
 
-/// Decode a reply that has no status field (protocol §4.7, "raw data").
-///
-/// How the host reports failure for those is not documented; hosts answer
-/// with a bare NTSTATUS, which is shorter than any such reply. So a reply
-/// that fails to decode but starts with a failure status gets that
-/// status's errno; anything else malformed is `EPROTO`.
-pub(crate) fn decode_raw<T>(
-    reply: &[u8],
-    decode: impl FnOnce(&[u8]) -> crate::proto::ProtoResult<T>,
-) -> Result<T> {
-    match decode(reply) {
-        Ok(v) => Ok(v),
-        Err(e) => match decode_status(reply) {
-            Ok(st) if st.check().is_err() => Err(crate::errno(st.errno())),
-            _ => Err(crate::proto_err(e)),
-        },
-    }
-}
-
 /// An open adapter.
 pub(crate) struct Adapter {
     /// The VM (VM-level channel, IO space); kept alive by the adapter.
     vm: Arc<Vm>,
-    vgpu: Arc<Entry>,
+    /// The vGPU channel.
+    vgpu: Arc<Channel>,
     framing: Framing,
     host_handle: Handle,
     /// The adapter LUID user space sees: the channel LUID (protocol §2.4).
@@ -130,22 +43,23 @@ pub(crate) struct Adapter {
 }
 
 impl Adapter {
-    /// Open the adapter of `pdev` over its vGPU channel `vgpu`.
+    /// Open the adapter of `pdev` over its vGPU channel `vgpu`, whose
+    /// instance GUID is `instance`.
     pub(crate) fn open(
         pdev: &pci::Device,
         vm: Arc<Vm>,
-        vgpu: Arc<Entry>,
+        vgpu: Arc<Channel>,
+        instance: Guid,
         version: u32,
         vgpu_luid: Luid,
         compute_only: bool,
     ) -> Result<Self> {
         let mut framing = Framing::new(version, vgpu_luid);
-        let ch = vgpu.channel().clone();
-        let reply = call(&ch, &framing, &OpenAdapter::new(version), size_of::<OpenAdapterReply>())?;
-        let reply: OpenAdapterReply = decode_reply(&reply).map_err(crate::proto_err)?;
-        let host_handle = reply.validate().map_err(crate::errno)?;
+        let reply = call(&vgpu, &framing, &OpenAdapter::new(version), size_of::<OpenAdapterReply>())?;
+        let reply: OpenAdapterReply = decode_reply(&reply).map_err(proto_err)?;
+        let host_handle = reply.validate().map_err(errno)?;
         let info = call(
-            &ch,
+            &vgpu,
             &framing,
             &GetInternalAdapterInfo::new(),
             AdapterInfoReply::size_for(version),
@@ -154,7 +68,7 @@ impl Adapter {
         let info = match info {
             Ok(i) => i,
             Err(e) => {
-                let _ = call(&ch, &framing, &CloseAdapter::new(host_handle), 0);
+                let _ = call(&vgpu, &framing, &CloseAdapter::new(host_handle), 0);
                 return Err(e);
             }
         };
@@ -164,7 +78,7 @@ impl Adapter {
         }
         let this = Self {
             vm,
-            luid: Luid::from_guid(&vgpu.instance()),
+            luid: Luid::from_guid(&instance),
             vgpu,
             framing,
             host_handle,
@@ -204,22 +118,22 @@ impl Adapter {
             return Err(E2BIG);
         }
         let size = u32::try_from(data.len()).map_err(|_| E2BIG)?;
-        let msg = QueryAdapterInfoMsg::new(process, query_type, data).map_err(crate::proto_err)?;
+        let msg = QueryAdapterInfoMsg::new(process, query_type, data).map_err(proto_err)?;
         let reply = self.request_msg(&msg, data.len() + 4)?;
         let (status, bytes) = decode_query_adapter_info_reply(&reply, self.version, size)
-            .map_err(crate::proto_err)?;
+            .map_err(proto_err)?;
         if status.is_pending() {
             // A final answer is required here.
             return Err(EPROTO);
         }
-        status.check().map_err(crate::errno)?;
+        status.check().map_err(errno)?;
         data.copy_from_slice(bytes);
         Ok(())
     }
 
     /// Send the fixed-size command `cmd` on the vGPU channel.
     pub(crate) fn request<C: Command>(&self, cmd: &C, max_reply: usize) -> Result<KVec<u8>> {
-        call(self.vgpu.channel(), &self.framing, cmd, max_reply)
+        call(&self.vgpu, &self.framing, cmd, max_reply)
     }
 
     /// Send the fixed-size VM-level command `cmd` on the VM-level channel.
@@ -229,12 +143,12 @@ impl Adapter {
 
     /// Send the variable-size message `msg` on the vGPU channel.
     pub(crate) fn request_msg(&self, msg: &dyn Message, max_reply: usize) -> Result<KVec<u8>> {
-        call_msg(self.vgpu.channel(), &self.framing, msg, max_reply)
+        call_msg(&self.vgpu, &self.framing, msg, max_reply)
     }
 
     /// Whether the vGPU channel died (and with which error).
     pub(crate) fn dead(&self) -> Option<Error> {
-        self.vgpu.channel().dead()
+        self.vgpu.dead()
     }
 
     /// The host's handle of the adapter.
@@ -243,7 +157,7 @@ impl Adapter {
     }
 
     /// Identifies the adapter's guest events in its VM (unique while the
-    /// adapter exists).
+    /// adapter exists: the address of its vGPU channel, which it holds).
     pub(crate) fn event_owner(&self) -> u64 {
         Arc::as_ptr(&self.vgpu) as usize as u64
     }
@@ -292,7 +206,7 @@ impl Adapter {
 
 impl Drop for Adapter {
     fn drop(&mut self) {
-        let ch = self.vgpu.channel();
+        let ch = &self.vgpu;
         if ch.dead().is_none() {
             let _ = call(ch, &self.framing, &CloseAdapter::new(self.host_handle), 0);
         }

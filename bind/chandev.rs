@@ -4,10 +4,10 @@
 //!
 //! The host offers one VM-level channel per VM and one channel per vGPU.
 //! Each offer is a device: a VMBus device on Hyper-V (bound by the VMBus
-//! driver in `vmbus/hv.rs`), an auxiliary device `dxg.channel.N` with the
+//! driver in `bind/hv.rs`), an auxiliary device `dxg.channel.N` with the
 //! loopback transport (bound by [`ChannelDriver`]). Both end in
 //! [`BoundChannel::bind`]. Binding creates the [`Channel`] and enters it into the
-//! [`directory`](crate::vmbus::directory), where a vGPU PCI function finds
+//! [`directory`](crate::bind::directory), where a vGPU PCI function finds
 //! it; a bound VM-level channel device owns the per-VM object
 //! ([`Vm`]). A successful bind makes the driver core retry deferred
 //! probes, so a PCI function waiting for its channel is probed again.
@@ -16,37 +16,21 @@
 //! flight, and unbinds the adapter that used it, so an adapter exists
 //! only while both halves are present.
 
-use kernel::{auxiliary, device::Core, prelude::*, sync::Arc, types::ForLt};
-
-use crate::proto::{Guid, Luid};
-use crate::vm::{IoMem, Vm};
-use crate::vmbus::{
-    channel::{Channel, Link, Notify, Target},
-    directory::{self, Entry},
-    loopback::LoopLink,
+use kernel::{
+    auxiliary,
+    device::Core,
+    prelude::*,
+    sync::Arc,
+    types::{ForLt, ScopeGuard},
 };
 
-/// Which kind of channel an offer is (its VMBus device type).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum ChannelKind {
-    /// The VM-level ("global") channel.
-    Vm,
-    /// A per-vGPU channel.
-    Vgpu,
-}
-
-/// What the transport tells the channel driver about an offer.
-pub(crate) struct Offer {
-    pub(crate) kind: ChannelKind,
-    /// Instance GUID; a vGPU function names its channel by it.
-    pub(crate) instance: Guid,
-    /// vGPU channels: the vGPU LUID (see `uapi/dxg_loopback.h`).
-    pub(crate) vgpu_luid: Luid,
-    /// VM-level channel: size of the IO space the host offers.
-    pub(crate) mmio_size: u64,
-    /// How to reach the host.
-    pub(crate) link: Arc<LoopLink>,
-}
+use crate::bind::directory::{self, Entry};
+use crate::host::vm::{IoMem, Vm};
+use crate::proto::{Guid, Luid};
+use crate::vmbus::{
+    channel::{Channel, ChannelKind, Link, Notify, Target},
+    loopback::Offer,
+};
 
 kernel::auxiliary_device_table!(
     AUX_TABLE,
@@ -83,7 +67,8 @@ impl BoundChannel {
             ChannelKind::Vgpu => c"vgpu",
         };
         let link = Arc::new(link, GFP_KERNEL)?;
-        let channel = Channel::new(name, link.clone(), timeout_ms)?;
+        // A channel whose host stops answering unbinds its adapters.
+        let channel = Channel::new(name, link.clone(), timeout_ms, directory::lost)?;
         let vm = match kind {
             ChannelKind::Vm => Some(Vm::new(channel.clone(), io)?),
             ChannelKind::Vgpu => None,
@@ -96,14 +81,13 @@ impl BoundChannel {
             channel: channel.clone(),
             notify,
         });
-        let entry = match directory::enter(kind, instance, vgpu_luid, channel.clone(), vm) {
-            Ok(e) => e,
-            Err(e) => {
-                link.detach();
-                channel.kill(ENODEV);
-                return Err(e);
-            }
-        };
+        // Until the channel is in the directory, failing undoes the attach.
+        let unbind = ScopeGuard::new(|| {
+            link.detach();
+            channel.kill(ENODEV);
+        });
+        let entry = directory::enter(kind, instance, vgpu_luid, channel.clone(), vm)?;
+        unbind.dismiss();
         dev_info!(
             dev,
             "{:?} channel {} offered\n",

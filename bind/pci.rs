@@ -11,7 +11,7 @@
 //!
 //! Probe negotiates the interface version through the mailbox, then looks
 //! for the VM-level channel and the vGPU channel in the channel
-//! [`directory`](crate::vmbus::directory). Until both are bound it returns
+//! [`directory`](crate::bind::directory). Until both are bound it returns
 //! `-EPROBE_DEFER`; binding a channel device retries deferred probes, so
 //! either arrival order works.
 //!
@@ -25,13 +25,13 @@
 
 use kernel::{device::Core, io::Io, pci, prelude::*, sync::Arc};
 
-use crate::adapter::Adapter;
+use crate::bind::directory::{self, ChannelClaim};
 use crate::drm::driver::DxgRegistration;
+use crate::host::adapter::Adapter;
 use crate::proto::{
     consts::{negotiate_version, GUEST_CAP_WSL2, VERSION, VERSION_EXT_HEADER},
     Guid, Luid,
 };
-use crate::vmbus::directory::{self, Entry};
 
 /// Config-space mailbox of the vGPU function (protocol §2.3).
 mod mailbox {
@@ -82,7 +82,10 @@ pub(crate) struct VgpuFunction<'bound> {
     /// The adapter's DRM device; unplugged first when the function goes.
     drm: Option<DxgRegistration<'bound>>,
     pdev: &'bound pci::Device,
-    vgpu: Arc<Entry>,
+    /// The function's claim of its vGPU channel: given up once `drop`
+    /// below is done, before the adapter reference goes (fields drop in
+    /// declaration order).
+    _vgpu: ChannelClaim<'bound>,
     adapter: Arc<Adapter>,
 }
 
@@ -93,7 +96,7 @@ impl Drop for VgpuFunction<'_> {
         // Then nothing can wait for a new host fence: fail the pending ones.
         self.adapter.fail_events();
         dev_info!(self.pdev.as_ref(), "adapter removed\n");
-        self.vgpu.unclaim(self.pdev);
+        // Then `_vgpu` drops: the claim is given up.
     }
 }
 
@@ -169,10 +172,14 @@ impl pci::Driver for VgpuFunctionDriver {
         } else {
             mb.vgpu_luid
         };
-        if let Err(e) = vgpu.claim(pdev) {
+        let bound: &'bound pci::Device = pdev;
+        // From here on, returning drops the claim: every failure below
+        // gives the channel up again.
+        let claim = match vgpu.claim(bound) {
+            Ok(c) => c,
             // The channel left just now, or another function uses it.
-            return Err(if e == ENODEV { EPROBE_DEFER } else { e });
-        }
+            Err(e) => return Err(if e == ENODEV { EPROBE_DEFER } else { e }),
+        };
         dev_info!(
             pdev.as_ref(),
             "vGPU function ({:?}) paired with channel {}, version {}, host caps {:#x}\n",
@@ -184,14 +191,14 @@ impl pci::Driver for VgpuFunctionDriver {
         let adapter = match Adapter::open(
             pdev,
             vm,
-            vgpu.clone(),
+            vgpu.channel().clone(),
+            vgpu.instance(),
             mb.version,
             vgpu_luid,
             kind == FunctionKind::ComputeOnly,
         ) {
             Ok(a) => a,
             Err(e) => {
-                vgpu.unclaim(pdev);
                 dev_err!(pdev.as_ref(), "cannot open the adapter: error {}\n", e.to_errno());
                 // A channel that died (rescind, host lost) may come back:
                 // wait for it like for a channel not offered yet.
@@ -200,18 +207,11 @@ impl pci::Driver for VgpuFunctionDriver {
         };
         let adapter = Arc::new(adapter, GFP_KERNEL)?;
         adapter.vm().revive_owner(adapter.event_owner());
-        let drm = match DxgRegistration::new(pdev, adapter.clone()) {
-            Ok(d) => d,
-            Err(e) => {
-                vgpu.unclaim(pdev);
-                return Err(e);
-            }
-        };
-        let pdev: &'bound pci::Device = pdev;
+        let drm = DxgRegistration::new(pdev, adapter.clone())?;
         Ok(VgpuFunction {
             drm: Some(drm),
-            pdev,
-            vgpu,
+            pdev: bound,
+            _vgpu: claim,
             adapter,
         })
     }

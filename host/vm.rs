@@ -5,7 +5,7 @@
 //! Hyper-V keeps some protocol state VM-wide (protocol §3): the VM-level
 //! channel, the IO space, host processes and host-to-guest notifications.
 //! dxg keeps it in one [`Vm`], owned by the bound VM-level channel device
-//! (`vmbus/chandev.rs`) — never in module-global state — and shared by the
+//! (`bind/chandev.rs`) — never in module-global state — and shared by the
 //! adapters of that VM.
 //!
 //! Guest events: a CPU wait for a host fence (WAITFORSYNCOBJECTFROMCPU)
@@ -25,7 +25,7 @@ use kernel::{
     sync::{Arc, Mutex, SpinLockIrq},
 };
 
-use crate::adapter::call;
+use crate::host::request::{call, errno, proto_err};
 use crate::proto::{
     consts::VERSION, decode_host_message, decode_status, global::SetIoSpaceRegion,
     validate::IoSpace as IoRange, Framing, HostMessage, Luid,
@@ -109,7 +109,7 @@ impl IoSpace {
 struct Events {
     next: u64,
     /// (event id, owner, waiter); the owner is an adapter's
-    /// [`event_owner`](crate::adapter::Adapter::event_owner).
+    /// [`event_owner`](crate::host::adapter::Adapter::event_owner).
     list: KVec<(u64, u64, Arc<dyn GuestEvent>)>,
     /// Owners that are gone: their new events are refused.
     dead_owners: KVec<u64>,
@@ -175,13 +175,13 @@ impl Vm {
         let mem = self.offered_io.clone().ok_or(ENODEV)?;
         let start = mem.start();
         let len = mem.len() as u64;
-        let range = IoRange::new(start, len).map_err(crate::proto_err)?;
+        let range = IoRange::new(start, len).map_err(proto_err)?;
         let framing = Framing::new(VERSION, Luid::ZERO);
         let reply = call(&self.channel, &framing, &SetIoSpaceRegion::new(start, len), 8)?;
         decode_status(&reply)
-            .map_err(crate::proto_err)?
+            .map_err(proto_err)?
             .check()
-            .map_err(crate::errno)?;
+            .map_err(errno)?;
         let space = Arc::new(IoSpace { range, mem }, GFP_KERNEL)?;
         *io = Some(space.clone());
         Ok(space)

@@ -24,9 +24,10 @@ use kernel::{
     sync::{aref::ARef, Arc, Mutex},
 };
 
+use crate::host::vm::Vm;
 use crate::proto::{Guid, Luid};
-use crate::vm::Vm;
-use crate::vmbus::{chandev::ChannelKind, channel::Channel};
+use crate::sys;
+use crate::vmbus::channel::{Channel, ChannelKind};
 
 /// The module's workqueue, set while [`DirectoryStorage`] lives.
 pub(crate) struct WqPtr(*mut kernel::bindings::workqueue_struct);
@@ -60,7 +61,7 @@ impl DirectoryStorage {
     /// Allocate the workqueue. Call after `DIRECTORY.init()`.
     pub(crate) fn new() -> Result<Self> {
         // SAFETY: no preconditions.
-        let wq = unsafe { crate::sys::dxg_wq_alloc() };
+        let wq = unsafe { sys::dxg_wq_alloc() };
         if wq.is_null() {
             return Err(ENOMEM);
         }
@@ -79,7 +80,7 @@ impl Drop for DirectoryStorage {
         drop(v);
         // SAFETY: allocated in `new()`, no longer reachable through the
         // directory; destroy_workqueue() runs what is still queued.
-        unsafe { crate::sys::dxg_wq_destroy(wq.0) };
+        unsafe { sys::dxg_wq_destroy(wq.0) };
     }
 }
 
@@ -125,9 +126,10 @@ impl Entry {
         self.instance
     }
 
-    /// Make `pdev` the user of this vGPU channel; `EBUSY` if another
-    /// function already uses it.
-    pub(crate) fn claim(&self, pdev: &pci::Device) -> Result {
+    /// Make `pdev` the user of this vGPU channel until the returned claim
+    /// drops; `EBUSY` if another function already uses it, `ENODEV` if
+    /// the channel device left.
+    pub(crate) fn claim<'a>(self: &Arc<Self>, pdev: &'a pci::Device) -> Result<ChannelClaim<'a>> {
         let mut c = self.claim.lock();
         if c.gone {
             return Err(ENODEV);
@@ -136,15 +138,32 @@ impl Entry {
             return Err(EBUSY);
         }
         c.user = Some(pdev.into());
-        Ok(())
+        Ok(ChannelClaim {
+            entry: self.clone(),
+            pdev,
+        })
     }
 
     /// Give up the claim of `pdev` (its adapter went away).
-    pub(crate) fn unclaim(&self, pdev: &pci::Device) {
+    fn unclaim(&self, pdev: &pci::Device) {
         let mut c = self.claim.lock();
         if c.user.as_deref().map(|d| core::ptr::eq(d, pdev)) == Some(true) {
             c.user = None;
         }
+    }
+}
+
+/// A vGPU channel used by a PCI function ([`Entry::claim`]); dropping it
+/// gives the claim up: on every failure of the function's probe after
+/// the claim, and when its adapter goes.
+pub(crate) struct ChannelClaim<'a> {
+    entry: Arc<Entry>,
+    pdev: &'a pci::Device,
+}
+
+impl Drop for ChannelClaim<'_> {
+    fn drop(&mut self) {
+        self.entry.unclaim(self.pdev);
     }
 }
 
@@ -203,7 +222,7 @@ pub(crate) fn leave(entry: &Arc<Entry>) {
 /// deferred, for a live channel).
 fn reprobe(pdev: &pci::Device, why: &str) {
     let dev: &kernel::device::Device = pdev.as_ref();
-    let raw = crate::util::raw_device(dev);
+    let raw = sys::util::raw_device(dev);
     // SAFETY: the caller holds a reference to the device; device_reprobe()
     // takes the device lock itself. The callers hold no lock: a channel
     // device's unbind holds only the channel device's lock, which no PCI
@@ -217,6 +236,8 @@ fn reprobe(pdev: &pci::Device, why: &str) {
 /// The host stopped answering on `channel` (it is dead already): unbind,
 /// from the module's workqueue, the adapter that uses it — or every
 /// adapter, for the VM-level channel — so their DRM devices are unplugged.
+/// The [`LostHook`](crate::vmbus::channel::LostHook) of every bound
+/// channel.
 pub(crate) fn lost(channel: &Channel) {
     let d = DIRECTORY.lock();
     let Some(entry) = d.entries.iter().find(|e| core::ptr::eq(&**e.channel(), channel)) else {

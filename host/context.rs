@@ -30,11 +30,14 @@ use kernel::{
         Arc, Mutex, SpinLockIrq,
     },
     time::{Instant, Monotonic},
+    types::ScopeGuard,
 };
 
-use crate::adapter::check_status;
-use crate::device::HostDevice;
-use crate::drm::fence::Fence;
+use crate::host::{
+    device::HostDevice,
+    request::{check_status, decode_raw, proto_err},
+    vm::{GuestEvent, IoSpace},
+};
 use crate::proto::{
     context::{CreateContextMsg, DestroyContext},
     decode_reply,
@@ -45,7 +48,7 @@ use crate::proto::{
     syncmsg::{SignalSyncObjectMsg, WaitFromCpuMsg},
     Handle, U64,
 };
-use crate::vm::{GuestEvent, IoSpace};
+use crate::sys::fence::Fence;
 
 /// GPU time used by one DRM file's contexts (fdinfo `drm-engine-gpu`).
 pub(crate) struct EngineStats {
@@ -219,19 +222,20 @@ impl HostContext {
             0,
             priv_data,
         )
-        .map_err(crate::proto_err)?;
+        .map_err(proto_err)?;
         let max = size_of::<crate::proto::context::CreateContextVirtual>() + priv_data.len() + 8;
         let r = a.request_msg(&msg, max)?;
         let sent = u32::try_from(priv_data.len()).map_err(|_| E2BIG)?;
-        let handle = crate::adapter::decode_raw(&r, |r| {
+        let handle = decode_raw(&r, |r| {
             CreateContextMsg::decode_reply(r, sent).map(|(h, _)| h)
         })?;
         let process = device.process();
-        let destroy_ctx = |h: Handle| {
+        // Until the context is complete, failing destroys the host context.
+        let destroy_ctx = ScopeGuard::new(|| {
             let _ = a
-                .request(&DestroyContext::new(process, h), 8)
+                .request(&DestroyContext::new(process, handle), 8)
                 .and_then(|r| check_status(&r));
-        };
+        });
         let io = device.io().clone();
         let cmd = CreateSyncObject::new(
             device.process(),
@@ -243,7 +247,7 @@ impl HostContext {
         let sync = a
             .request(&cmd, size_of::<CreateSyncObjectReply>())
             .and_then(|r| {
-                crate::adapter::decode_raw(&r, |r| {
+                decode_raw(&r, |r| {
                     let s = decode_reply::<CreateSyncObjectReply>(r)?;
                     let h = s.validate(SYNC_TYPE_MONITORED_FENCE, 0, device.io().range())?;
                     let gpa = s
@@ -254,13 +258,7 @@ impl HostContext {
                     Ok((h, gpa))
                 })
             });
-        let (sync, gpa) = match sync {
-            Ok(s) => s,
-            Err(e) => {
-                destroy_ctx(handle);
-                return Err(e);
-            }
-        };
+        let (sync, gpa) = sync?;
         let timeline = Arc::pin_init(
             pin_init!(Timeline {
                 io,
@@ -272,15 +270,8 @@ impl HostContext {
                 ),
             }),
             GFP_KERNEL,
-        );
-        let timeline = match timeline {
-            Ok(t) => t,
-            Err(e) => {
-                destroy_ctx(handle);
-                return Err(e);
-            }
-        };
-        Arc::pin_init(
+        )?;
+        let this = Arc::pin_init(
             pin_init!(Self {
                 device,
                 handle,
@@ -290,7 +281,9 @@ impl HostContext {
                 submit_lock <- new_mutex!(0, "dxg_submit"),
             }),
             GFP_KERNEL,
-        )
+        )?;
+        destroy_ctx.dismiss();
+        Ok(this)
     }
 
     /// The host's handle.
@@ -311,7 +304,7 @@ impl HostContext {
         let value = last.checked_add(1).ok_or(EOVERFLOW)?;
         let ctxs = [self.handle];
         let msg = SubmitCommandMsg::new(dev.process(), s.cmd_va, s.cmd_len, 0, &ctxs, &[], s.priv_data)
-            .map_err(crate::proto_err)?;
+            .map_err(proto_err)?;
         check_status(&a.request_msg(&msg, 8)?)?;
         // The work is queued: from here on the value is used.
         *last = value;
@@ -327,7 +320,7 @@ impl HostContext {
             &ctxs,
             &values,
         )
-        .map_err(crate::proto_err)
+        .map_err(proto_err)
         .and_then(|m| a.request_msg(&m, 8))
         .and_then(|r| check_status(&r));
         if let Err(e) = r {
@@ -343,7 +336,7 @@ impl HostContext {
             }
         };
         let r = WaitFromCpuMsg::new(dev.process(), dev.handle(), 0, event, &objects, &values)
-            .map_err(crate::proto_err)
+            .map_err(proto_err)
             .and_then(|m| a.request_msg(&m, 8))
             .and_then(|r| check_status(&r));
         if let Err(e) = r {

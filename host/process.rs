@@ -10,13 +10,15 @@
 
 use kernel::{prelude::*, sync::Arc};
 
-use crate::adapter::call;
+use crate::host::{
+    request::{call, proto_err},
+    vm::Vm,
+};
 use crate::proto::{
     decode_reply, decode_status,
     global::{CreateProcess, CreateProcessReply, DestroyProcess},
     Framing, Handle, Luid,
 };
-use crate::vm::Vm;
 
 /// A host process, destroyed on drop.
 pub(crate) struct HostProcess {
@@ -35,8 +37,8 @@ impl HostProcess {
         let cookie = u64::try_from(pid).unwrap_or(0);
         let cmd = CreateProcess::new(cookie, cookie, b"linux");
         let reply = call(vm.channel(), &framing, &cmd, size_of::<CreateProcessReply>())?;
-        let reply: CreateProcessReply = decode_reply(&reply).map_err(crate::proto_err)?;
-        let handle = reply.validate().map_err(crate::proto_err)?;
+        let reply: CreateProcessReply = decode_reply(&reply).map_err(proto_err)?;
+        let handle = reply.validate().map_err(proto_err)?;
         Ok(Self { vm, version, handle })
     }
 
@@ -54,7 +56,7 @@ impl Drop for HostProcess {
         }
         let framing = Framing::new(self.version, Luid::ZERO);
         let r = call(ch, &framing, &DestroyProcess::new(self.handle), 8)
-            .and_then(|r| decode_status(&r).map_err(crate::proto_err));
+            .and_then(|r| decode_status(&r).map_err(proto_err));
         if let Ok(st) = r {
             if st.check().is_err() {
                 pr_warn!("host refused to destroy process {:#x}\n", self.handle.value());

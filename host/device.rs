@@ -11,7 +11,7 @@
 //!
 //! Waiting for a host fence from the CPU: if the value in the IO space is
 //! not reached yet, WAITFORSYNCOBJECTFROMCPU names a guest event and the
-//! waiter sleeps until SIGNALGUESTEVENT (routed by [`Vm`](crate::vm::Vm)),
+//! waiter sleeps until SIGNALGUESTEVENT (routed by [`Vm`](crate::host::vm::Vm)),
 //! interruptibly, for at most the channel timeout.
 
 use kernel::page::PAGE_SIZE;
@@ -21,8 +21,11 @@ use kernel::{
     sync::{Arc, CondVar, SpinLockIrq},
 };
 
-use crate::adapter::{check_status, decode_raw, Adapter};
-use crate::util::{wait_until, WaitEnd};
+use crate::host::{
+    adapter::Adapter,
+    request::{check_status, decode_raw, errno, proto_err},
+    vm::{GuestEvent, IoSpace},
+};
 use crate::proto::{
     alloc::{
         AllocInfo, CreateAllocationMsg, CreateAllocationReply, DestroyAllocationMsg,
@@ -39,7 +42,7 @@ use crate::proto::{
     syncmsg::WaitFromCpuMsg,
     Handle, U32, U64,
 };
-use crate::vm::{GuestEvent, IoSpace};
+use crate::sys::util::{wait_until, WaitEnd};
 
 /// D3DKMT_STANDARDALLOCATIONTYPE_EXISTINGHEAP: guest memory of a given size.
 const STD_ALLOC_EXISTING_HEAP: u32 = 1;
@@ -151,7 +154,7 @@ impl HostDevice {
         let values = [U64::new(value)];
         let objects = [sync];
         let msg = WaitFromCpuMsg::new(self.process, self.handle, 0, event, &objects, &values)
-            .map_err(crate::proto_err)?;
+            .map_err(proto_err)?;
         if let Err(e) = self
             .adapter
             .request_msg(&msg, 8)
@@ -210,8 +213,8 @@ impl HostDevice {
             resource_priv,
             priv_data,
         )
-        .map_err(crate::proto_err)?;
-        let max = CreateAllocationReply::max_len(&infos).map_err(crate::proto_err)?;
+        .map_err(proto_err)?;
+        let max = CreateAllocationReply::max_len(&infos).map_err(proto_err)?;
         let r = self.adapter.request_msg(&msg, max)?;
         let alloc = decode_raw(&r, |r| {
             let reply = CreateAllocationReply::decode(r, &infos)?;
@@ -236,7 +239,7 @@ impl HostDevice {
     pub(crate) fn destroy_allocation(&self, alloc: Handle) {
         let allocs = [alloc];
         let r = DestroyAllocationMsg::new(self.process, self.handle, Handle::NULL, 0, &allocs)
-            .map_err(crate::proto_err)
+            .map_err(proto_err)
             .and_then(|m| self.adapter.request_msg(&m, 8))
             .and_then(|r| check_status(&r));
         if let Err(e) = r {
@@ -263,7 +266,7 @@ impl HostDevice {
         );
         let r = self.adapter.request(&cmd, size_of::<MapGpuVaReply>())?;
         let reply = decode_raw(&r, decode_reply::<MapGpuVaReply>)?;
-        reply.status.check().map_err(crate::errno)?;
+        reply.status.check().map_err(errno)?;
         if reply.virtual_address.get() != va {
             // The host put it elsewhere: undo, and call it a protocol error.
             let _ = self.free_gpu_va(reply.virtual_address.get(), pages * PAGE_SIZE as u64);
@@ -281,18 +284,18 @@ impl HostDevice {
     /// MAKERESIDENT of `allocs` on the paging queue; returns once done.
     pub(crate) fn make_resident(&self, allocs: &[Handle]) -> Result {
         let msg = MakeResidentMsg::new(self.process, self.handle, self.paging_queue, 0, allocs)
-            .map_err(crate::proto_err)?;
+            .map_err(proto_err)?;
         let r = self.adapter.request_msg(&msg, size_of::<MakeResidentReply>())?;
         let reply = decode_raw(&r, decode_reply::<MakeResidentReply>)?;
         if reply.status.is_pending() {
             return self.wait_paging(reply.paging_fence_value.get());
         }
-        reply.status.check().map(|_| ()).map_err(crate::errno)
+        reply.status.check().map(|_| ()).map_err(errno)
     }
 
     /// EVICT of `allocs`.
     pub(crate) fn evict(&self, allocs: &[Handle]) -> Result {
-        let msg = EvictMsg::new(self.process, self.handle, 0, allocs).map_err(crate::proto_err)?;
+        let msg = EvictMsg::new(self.process, self.handle, 0, allocs).map_err(proto_err)?;
         let r = self.adapter.request_msg(&msg, size_of::<EvictReply>())?;
         decode_raw(&r, decode_reply::<EvictReply>)?;
         Ok(())
@@ -316,7 +319,7 @@ pub(crate) fn escape(
     data: &mut [u8],
 ) -> Result {
     let mut msg = EscapeMsg::new(process, adapter.host_handle(), device, escape_type, 0, data)
-        .map_err(crate::proto_err)?;
+        .map_err(proto_err)?;
     msg.cmd.context = context;
     let r = adapter.request_msg(&msg, data.len())?;
     // The reply is the buffer (no status); a shorter one is a failure.

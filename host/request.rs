@@ -1,0 +1,116 @@
+// SPDX-License-Identifier: GPL-2.0
+
+//! Host requests: the one way the host layer talks to the host.
+//!
+//! A request is a protocol message encoded with the protocol module and
+//! sent with [`Channel::request`], which returns the host's reply bytes.
+//! Everything here turns protocol results into kernel errors the same way:
+//! [`proto_err`] for a decoding error, [`errno`] for a host status, and
+//! [`check_status`] / [`decode_raw`] for the two shapes of reply.
+
+use kernel::prelude::*;
+
+use crate::proto::{
+    codec::command_len, decode_status, encode_command, Command, Framing, ProtoError, ProtoResult,
+};
+use crate::vmbus::channel::Channel;
+
+/// A protocol decoding error as a kernel error.
+pub(crate) fn proto_err(e: ProtoError) -> Error {
+    errno(e.errno())
+}
+
+/// A positive errno (as the protocol module reports them) as a kernel error.
+pub(crate) fn errno(e: i32) -> Error {
+    Error::from_errno(-e)
+}
+
+/// Send the fixed-size command `cmd` on `channel`, framed by `framing`, and
+/// return the reply payload (at most `max_reply` bytes).
+pub(crate) fn call<C: Command>(
+    channel: &Channel,
+    framing: &Framing,
+    cmd: &C,
+    max_reply: usize,
+) -> Result<KVec<u8>> {
+    let mut msg = KVec::from_elem(0u8, command_len::<C>(framing), GFP_KERNEL)?;
+    let n = encode_command(cmd, framing, &mut msg).map_err(proto_err)?;
+    msg.truncate(n);
+    channel.request(&msg, max_reply)
+}
+
+/// A variable-size guest-to-host message of the protocol module.
+pub(crate) trait Message {
+    /// Its encoded length with `framing`.
+    fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize>;
+    /// Encode it into `buf`; the number of bytes written.
+    fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize>;
+}
+
+macro_rules! impl_message {
+    ($($t:ty),* $(,)?) => {$(
+        impl Message for $t {
+            fn encoded_len(&self, framing: &Framing) -> ProtoResult<usize> {
+                <$t>::encoded_len(self, framing)
+            }
+            fn encode(&self, framing: &Framing, buf: &mut [u8]) -> ProtoResult<usize> {
+                <$t>::encode(self, framing, buf)
+            }
+        }
+    )*};
+}
+
+impl_message!(
+    crate::proto::adapter::QueryAdapterInfoMsg<'_>,
+    crate::proto::context::CreateContextMsg<'_>,
+    crate::proto::alloc::CreateAllocationMsg<'_>,
+    crate::proto::alloc::DestroyAllocationMsg<'_>,
+    crate::proto::submit::SubmitCommandMsg<'_>,
+    crate::proto::syncmsg::SignalSyncObjectMsg<'_>,
+    crate::proto::syncmsg::WaitFromCpuMsg<'_>,
+    crate::proto::misc::EscapeMsg<'_>,
+    crate::proto::residency::MakeResidentMsg<'_>,
+    crate::proto::residency::EvictMsg<'_>,
+);
+
+/// Send the variable-size message `msg` on `channel`; see [`call`].
+pub(crate) fn call_msg(
+    channel: &Channel,
+    framing: &Framing,
+    msg: &dyn Message,
+    max_reply: usize,
+) -> Result<KVec<u8>> {
+    let mut buf = KVec::from_elem(0u8, msg.encoded_len(framing).map_err(proto_err)?, GFP_KERNEL)?;
+    let n = msg.encode(framing, &mut buf).map_err(proto_err)?;
+    buf.truncate(n);
+    channel.request(&buf, max_reply)
+}
+
+/// Check a bare-NTSTATUS reply: its errno if the host failed the request.
+/// A pending status is a protocol error where a final answer is required.
+pub(crate) fn check_status(reply: &[u8]) -> Result {
+    let st = decode_status(reply).map_err(proto_err)?;
+    if st.is_pending() {
+        return Err(EPROTO);
+    }
+    st.check().map(|_| ()).map_err(errno)
+}
+
+/// Decode a reply that has no status field (protocol §4.7, "raw data").
+///
+/// How the host reports failure for those is not documented; hosts answer
+/// with a bare NTSTATUS, which is shorter than any such reply. So a reply
+/// that fails to decode but starts with a failure status gets that
+/// status's errno; anything else malformed is `EPROTO`.
+pub(crate) fn decode_raw<T>(
+    reply: &[u8],
+    decode: impl FnOnce(&[u8]) -> ProtoResult<T>,
+) -> Result<T> {
+    match decode(reply) {
+        Ok(v) => Ok(v),
+        Err(e) => match decode_status(reply) {
+            Ok(st) if st.check().is_err() => Err(errno(st.errno())),
+            _ => Err(proto_err(e)),
+        },
+    }
+}
