@@ -18,8 +18,7 @@
 //! is ever made with either held.
 
 use kernel::{
-    new_mutex,
-    pci,
+    new_mutex, pci,
     prelude::*,
     sync::{aref::ARef, Arc, Mutex},
 };
@@ -188,9 +187,10 @@ pub(crate) fn enter(
     )?;
     let mut dir = DIRECTORY.lock();
     // One VM-level channel per VM; one device per vGPU instance.
-    let dup = dir.entries.iter().any(|e| {
-        e.kind == kind && (kind == ChannelKind::Vm || e.instance == instance)
-    });
+    let dup = dir
+        .entries
+        .iter()
+        .any(|e| e.kind == kind && (kind == ChannelKind::Vm || e.instance == instance));
     if dup {
         pr_warn!(
             "second offer of a {:?} channel {} refused\n",
@@ -240,7 +240,11 @@ fn reprobe(pdev: &pci::Device, why: &str) {
 /// channel.
 pub(crate) fn lost(channel: &Channel) {
     let d = DIRECTORY.lock();
-    let Some(entry) = d.entries.iter().find(|e| core::ptr::eq(&**e.channel(), channel)) else {
+    let Some(entry) = d
+        .entries
+        .iter()
+        .find(|e| core::ptr::eq(&**e.channel(), channel))
+    else {
         return;
     };
     let mut users = KVec::new();

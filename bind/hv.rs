@@ -40,7 +40,10 @@ impl HvChannelDevice {
     fn probe(dev: HvDevice, kind: ChannelKind) -> Result<KBox<Self>> {
         // SAFETY: valid device.
         if unsafe { sys::dxg_hv_dxgkrnl_present(dev.as_ptr()) } {
-            dev_warn!(dev.dev(), "dxgkrnl is loaded and owns the GPU-PV channels; dxg does not bind\n");
+            dev_warn!(
+                dev.dev(),
+                "dxgkrnl is loaded and owns the GPU-PV channels; dxg does not bind\n"
+            );
             return Err(EBUSY);
         }
         let link = HvLink::new(dev)?;
@@ -58,7 +61,13 @@ impl HvChannelDevice {
         // From here on, dropping `open` (or `this`, which takes it) closes
         // the channel again.
         let open = HvLink::open(&link)?;
-        let mut this = KBox::new(Self { bound: None, _open: open }, GFP_KERNEL)?;
+        let mut this = KBox::new(
+            Self {
+                bound: None,
+                _open: open,
+            },
+            GFP_KERNEL,
+        )?;
         let timeout = crate::module_parameters::timeout_ms.value();
         // The vGPU LUID comes from the PCI mailbox on Hyper-V (bind/pci.rs).
         this.bound = Some(BoundChannel::bind(
@@ -80,7 +89,10 @@ impl HvChannelDevice {
 ///
 /// `hdev` is a VMBus device being bound to dxg's driver.
 #[no_mangle]
-pub(crate) unsafe extern "C" fn dxg_hv_probe(hdev: *mut sys::hv_device, kind: core::ffi::c_ulong) -> core::ffi::c_int {
+pub(crate) unsafe extern "C" fn dxg_hv_probe(
+    hdev: *mut sys::hv_device,
+    kind: core::ffi::c_ulong,
+) -> core::ffi::c_int {
     let Some(dev) = NonNull::new(hdev) else {
         return EINVAL.to_errno();
     };

@@ -154,7 +154,10 @@ impl pci::Driver for VgpuFunctionDriver {
         let kind = info.copied().unwrap_or(FunctionKind::Render);
         // SAFETY: a NUL-terminated name; driver_find() only looks it up.
         if unsafe { crate::sys::dxg_pci_driver_present(c"dxgkrnl".as_char_ptr()) } {
-            dev_warn!(pdev.as_ref(), "dxgkrnl is loaded and owns the vGPU functions; dxg does not bind\n");
+            dev_warn!(
+                pdev.as_ref(),
+                "dxgkrnl is loaded and owns the vGPU functions; dxg does not bind\n"
+            );
             return Err(EBUSY);
         }
         let mb = negotiate(pdev)?;
@@ -199,10 +202,18 @@ impl pci::Driver for VgpuFunctionDriver {
         ) {
             Ok(a) => a,
             Err(e) => {
-                dev_err!(pdev.as_ref(), "cannot open the adapter: error {}\n", e.to_errno());
+                dev_err!(
+                    pdev.as_ref(),
+                    "cannot open the adapter: error {}\n",
+                    e.to_errno()
+                );
                 // A channel that died (rescind, host lost) may come back:
                 // wait for it like for a channel not offered yet.
-                return Err(if e == ENODEV || e == ETIMEDOUT { EPROBE_DEFER } else { e });
+                return Err(if e == ENODEV || e == ETIMEDOUT {
+                    EPROBE_DEFER
+                } else {
+                    e
+                });
             }
         };
         let adapter = Arc::new(adapter, GFP_KERNEL)?;

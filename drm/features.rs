@@ -19,7 +19,9 @@ use crate::sys;
 /// `drm::Device::as_raw()` is crate-private; `drm::Device` is `#[repr(C)]`
 /// with `struct drm_device` first (rust/kernel/drm/device.rs). Re-check on
 /// every kernel update.
-fn raw_drm<T: drm::Driver, C: drm::DeviceContext>(dev: &drm::Device<T, C>) -> *mut bindings::drm_device {
+fn raw_drm<T: drm::Driver, C: drm::DeviceContext>(
+    dev: &drm::Device<T, C>,
+) -> *mut bindings::drm_device {
     core::ptr::from_ref(dev).cast_mut().cast()
 }
 

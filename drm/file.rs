@@ -57,7 +57,11 @@ impl<T> IdTable<T> {
     }
 
     fn get(&self, id: u32) -> Result<Arc<T>> {
-        self.list.iter().find(|(i, _)| *i == id).map(|(_, x)| x.clone()).ok_or(ENOENT)
+        self.list
+            .iter()
+            .find(|(i, _)| *i == id)
+            .map(|(_, x)| x.clone())
+            .ok_or(ENOENT)
     }
 
     fn check_room(&self) -> Result {
@@ -170,7 +174,9 @@ fn read_user(ptr: u64, len: u32, max: u32) -> Result<KVec<u8>> {
     let mut v = KVec::from_elem(0u8, len, GFP_KERNEL)?;
     if len > 0 {
         let addr = usize::try_from(ptr).map_err(|_| EFAULT)?;
-        UserSlice::new(UserPtr::from_addr(addr), len).reader().read_slice(&mut v)?;
+        UserSlice::new(UserPtr::from_addr(addr), len)
+            .reader()
+            .read_slice(&mut v)?;
     }
     Ok(v)
 }
@@ -178,11 +184,17 @@ fn read_user(ptr: u64, len: u32, max: u32) -> Result<KVec<u8>> {
 /// Copy `data` back to user address `ptr`.
 fn write_user(ptr: u64, data: &[u8]) -> Result {
     let addr = usize::try_from(ptr).map_err(|_| EFAULT)?;
-    UserSlice::new(UserPtr::from_addr(addr), data.len()).writer().write_slice(data)
+    UserSlice::new(UserPtr::from_addr(addr), data.len())
+        .writer()
+        .write_slice(data)
 }
 
 /// Copy `count` (at most `max`, else `E2BIG`) records of `T` from `ptr`.
-fn read_user_array<T: kernel::transmute::FromBytes>(ptr: u64, count: u32, max: u32) -> Result<KVec<T>> {
+fn read_user_array<T: kernel::transmute::FromBytes>(
+    ptr: u64,
+    count: u32,
+    max: u32,
+) -> Result<KVec<T>> {
     if count > max {
         return Err(E2BIG);
     }
@@ -191,7 +203,9 @@ fn read_user_array<T: kernel::transmute::FromBytes>(ptr: u64, count: u32, max: u
         return Ok(v);
     }
     let addr = usize::try_from(ptr).map_err(|_| EFAULT)?;
-    let len = (count as usize).checked_mul(core::mem::size_of::<T>()).ok_or(E2BIG)?;
+    let len = (count as usize)
+        .checked_mul(core::mem::size_of::<T>())
+        .ok_or(E2BIG)?;
     let mut r = UserSlice::new(UserPtr::from_addr(addr), len).reader();
     for _ in 0..count {
         v.push(r.read::<T>()?, GFP_KERNEL)?;
@@ -256,7 +270,8 @@ impl DxgFile {
         }
         let mut data = read_user(req.data, req.data_size, uapi::DXG_QUERY_MAX)?;
         let process = file.inner().process.handle();
-        dev.adapter().query_adapter_info(process, req.type_, &mut data)?;
+        dev.adapter()
+            .query_adapter_info(process, req.type_, &mut data)?;
         write_user(req.data, &data)?;
         Ok(0)
     }
@@ -275,7 +290,10 @@ impl DxgFile {
         let f = file.inner();
         // Checked before and after the host round trip (which is unlocked).
         f.objects.lock().devices.check_room()?;
-        let d = Arc::new(HostDevice::create(f.adapter.clone(), f.process.handle())?, GFP_KERNEL)?;
+        let d = Arc::new(
+            HostDevice::create(f.adapter.clone(), f.process.handle())?,
+            GFP_KERNEL,
+        )?;
         let mut o = f.objects.lock();
         let id = o.next_id()?;
         o.devices.insert(id, d)?;
@@ -321,7 +339,13 @@ impl DxgFile {
         let priv_data = read_user(req.priv_data, req.priv_size, uapi::DXG_PRIV_MAX)?;
         let d = f.device(req.device)?;
         f.objects.lock().contexts.check_room()?;
-        let c = HostContext::create(d, req.node, req.engine_affinity, &priv_data, f.stats.clone())?;
+        let c = HostContext::create(
+            d,
+            req.node,
+            req.engine_affinity,
+            &priv_data,
+            f.stats.clone(),
+        )?;
         let mut o = f.objects.lock();
         let id = o.next_id()?;
         o.contexts.insert(id, c)?;
@@ -463,8 +487,15 @@ impl DxgFile {
         }
         let mut targets = KVec::with_capacity(outs.len(), GFP_KERNEL)?;
         for s in outs.iter() {
-            let chain = if s.point != 0 { Some(ChainNode::new()?) } else { None };
-            targets.push((Syncobj::lookup(file, s.handle)?, s.point, chain), GFP_KERNEL)?;
+            let chain = if s.point != 0 {
+                Some(ChainNode::new()?)
+            } else {
+                None
+            };
+            targets.push(
+                (Syncobj::lookup(file, s.handle)?, s.point, chain),
+                GFP_KERNEL,
+            )?;
         }
         // The host cannot wait for foreign fences: wait for them here.
         let timeout = msecs_to_jiffies(crate::module_parameters::timeout_ms.value());
@@ -541,7 +572,10 @@ impl DxgFile {
         let mut allocs = KVec::with_capacity(handles.len(), GFP_KERNEL)?;
         for h in handles.iter() {
             let obj = DxgGem::lookup_handle(file, *h)?;
-            allocs.push(gem::existing_allocation(&obj, &f, req.device).ok_or(ENOENT)?, GFP_KERNEL)?;
+            allocs.push(
+                gem::existing_allocation(&obj, &f, req.device).ok_or(ENOENT)?,
+                GFP_KERNEL,
+            )?;
         }
         if req.op == uapi::DXG_RESIDENCY_MAKE_RESIDENT {
             d.make_resident(&allocs)?;

@@ -123,7 +123,12 @@ pub(crate) fn share_pages(obj: &DxgGem) -> Result {
 
 /// The host allocation of `obj` in device `id` of `file`, created if the
 /// device has none yet.
-pub(crate) fn allocation_in(obj: &DxgGem, file: &DxgFile, id: u32, dev: &Arc<HostDevice>) -> Result<Handle> {
+pub(crate) fn allocation_in(
+    obj: &DxgGem,
+    file: &DxgFile,
+    id: u32,
+    dev: &Arc<HostDevice>,
+) -> Result<Handle> {
     let key = file.key();
     let mut st = obj.state.lock();
     if let Some(b) = st.bindings.iter().find(|b| b.file == key && b.device == id) {
@@ -133,7 +138,14 @@ pub(crate) fn allocation_in(obj: &DxgGem, file: &DxgFile, id: u32, dev: &Arc<Hos
     let size = gem::BaseObject::size(obj) as u64;
     st.bindings.reserve(1, GFP_KERNEL)?;
     let alloc = dev.create_allocation(gpadl, size, &obj.priv_data)?;
-    st.bindings.push(Binding { file: key, device: id, alloc }, GFP_KERNEL)?;
+    st.bindings.push(
+        Binding {
+            file: key,
+            device: id,
+            alloc,
+        },
+        GFP_KERNEL,
+    )?;
     Ok(alloc)
 }
 
@@ -141,7 +153,10 @@ pub(crate) fn allocation_in(obj: &DxgGem, file: &DxgFile, id: u32, dev: &Arc<Hos
 pub(crate) fn existing_allocation(obj: &DxgGem, file: &DxgFile, id: u32) -> Option<Handle> {
     let key = file.key();
     let st = obj.state.lock();
-    st.bindings.iter().find(|b| b.file == key && b.device == id).map(|b| b.alloc)
+    st.bindings
+        .iter()
+        .find(|b| b.file == key && b.device == id)
+        .map(|b| b.alloc)
 }
 
 /// Import `src`, an object of another dxg adapter, into `dev`: a new

@@ -77,7 +77,9 @@ impl Drop for Syncobj {
 pub(crate) fn syncobj_fence(file: &drm::File<DxgFile>, handle: u32, point: u64) -> Result<Fence> {
     let mut f: *mut bindings::dma_fence = core::ptr::null_mut();
     // SAFETY: `file` is an open DRM file; `f` receives a new reference.
-    kernel::error::to_result(unsafe { sys::dxg_syncobj_fence(raw_file(file), handle, point, &mut f) })?;
+    kernel::error::to_result(unsafe {
+        sys::dxg_syncobj_fence(raw_file(file), handle, point, &mut f)
+    })?;
     // SAFETY: on success `f` is a fence reference we now own.
     unsafe { Fence::from_owned(f) }.ok_or(EINVAL)
 }

@@ -55,7 +55,12 @@ impl Adapter {
         compute_only: bool,
     ) -> Result<Self> {
         let mut framing = Framing::new(version, vgpu_luid);
-        let reply = call(&vgpu, &framing, &OpenAdapter::new(version), size_of::<OpenAdapterReply>())?;
+        let reply = call(
+            &vgpu,
+            &framing,
+            &OpenAdapter::new(version),
+            size_of::<OpenAdapterReply>(),
+        )?;
         let reply: OpenAdapterReply = decode_reply(&reply).map_err(proto_err)?;
         let host_handle = reply.validate().map_err(errno)?;
         let info = call(
@@ -120,8 +125,8 @@ impl Adapter {
         let size = u32::try_from(data.len()).map_err(|_| E2BIG)?;
         let msg = QueryAdapterInfoMsg::new(process, query_type, data).map_err(proto_err)?;
         let reply = self.request_msg(&msg, data.len() + 4)?;
-        let (status, bytes) = decode_query_adapter_info_reply(&reply, self.version, size)
-            .map_err(proto_err)?;
+        let (status, bytes) =
+            decode_query_adapter_info_reply(&reply, self.version, size).map_err(proto_err)?;
         if status.is_pending() {
             // A final answer is required here.
             return Err(EPROTO);
@@ -138,7 +143,12 @@ impl Adapter {
 
     /// Send the fixed-size VM-level command `cmd` on the VM-level channel.
     pub(crate) fn request_global<C: Command>(&self, cmd: &C, max_reply: usize) -> Result<KVec<u8>> {
-        call(self.vm.channel(), &Framing::new(self.version, Luid::ZERO), cmd, max_reply)
+        call(
+            self.vm.channel(),
+            &Framing::new(self.version, Luid::ZERO),
+            cmd,
+            max_reply,
+        )
     }
 
     /// Send the variable-size message `msg` on the vGPU channel.
@@ -218,7 +228,11 @@ fn utf16_to_ascii<'a>(s: &[crate::proto::U16], out: &'a mut [u8]) -> &'a str {
     let mut n = 0;
     for (o, c) in out.iter_mut().zip(s.iter()) {
         let c = c.get();
-        *o = if (0x20..0x7f).contains(&c) { c as u8 } else { b'?' };
+        *o = if (0x20..0x7f).contains(&c) {
+            c as u8
+        } else {
+            b'?'
+        };
         n += 1;
     }
     core::str::from_utf8(out.get(..n).unwrap_or(&[])).unwrap_or("")

@@ -42,9 +42,7 @@ use crate::proto::{
     context::{CreateContextMsg, DestroyContext},
     decode_reply,
     submit::SubmitCommandMsg,
-    sync::{
-        CreateSyncObject, CreateSyncObjectReply, DestroySyncObject, SYNC_TYPE_MONITORED_FENCE,
-    },
+    sync::{CreateSyncObject, CreateSyncObjectReply, DestroySyncObject, SYNC_TYPE_MONITORED_FENCE},
     syncmsg::{SignalSyncObjectMsg, WaitFromCpuMsg},
     Handle, U64,
 };
@@ -58,7 +56,12 @@ pub(crate) struct EngineStats {
 impl EngineStats {
     /// No time used yet.
     pub(crate) fn new() -> Result<Arc<Self>> {
-        Ok(Arc::new(Self { busy_ns: Atomic::new(0) }, GFP_KERNEL)?)
+        Ok(Arc::new(
+            Self {
+                busy_ns: Atomic::new(0),
+            },
+            GFP_KERNEL,
+        )?)
     }
 
     /// Nanoseconds the file's submissions have been running, counting
@@ -116,7 +119,9 @@ impl Timeline {
                 if let Some(last) = st.last_done {
                     busy = busy.min((now - last).as_nanos());
                 }
-                self.stats.busy_ns.fetch_add(u64::try_from(busy).unwrap_or(0), Relaxed);
+                self.stats
+                    .busy_ns
+                    .fetch_add(u64::try_from(busy).unwrap_or(0), Relaxed);
                 st.last_done = Some(now);
                 if done.push(p.fence.clone(), GFP_ATOMIC).is_err() {
                     // Out of memory: signal under the lock instead.
@@ -151,7 +156,14 @@ impl Timeline {
             return Err(e);
         }
         let submitted = Instant::<Monotonic>::now();
-        st.pending.push(Pending { value, fence, submitted }, GFP_ATOMIC)?;
+        st.pending.push(
+            Pending {
+                value,
+                fence,
+                submitted,
+            },
+            GFP_ATOMIC,
+        )?;
         Ok(())
     }
 
@@ -303,8 +315,16 @@ impl HostContext {
         let mut last = self.submit_lock.lock();
         let value = last.checked_add(1).ok_or(EOVERFLOW)?;
         let ctxs = [self.handle];
-        let msg = SubmitCommandMsg::new(dev.process(), s.cmd_va, s.cmd_len, 0, &ctxs, &[], s.priv_data)
-            .map_err(proto_err)?;
+        let msg = SubmitCommandMsg::new(
+            dev.process(),
+            s.cmd_va,
+            s.cmd_len,
+            0,
+            &ctxs,
+            &[],
+            s.priv_data,
+        )
+        .map_err(proto_err)?;
         check_status(&a.request_msg(&msg, 8)?)?;
         // The work is queued: from here on the value is used.
         *last = value;
@@ -366,7 +386,11 @@ impl PinnedDrop for HostContext {
             .and_then(|r| check_status(&r));
         if let Err(e) = r {
             if e != ENODEV {
-                pr_warn!("host did not destroy context {:#x}: {:?}\n", self.handle.value(), e);
+                pr_warn!(
+                    "host did not destroy context {:#x}: {:?}\n",
+                    self.handle.value(),
+                    e
+                );
             }
         }
     }

@@ -83,7 +83,10 @@ impl HostDevice {
     /// CREATEDEVICE and CREATEPAGINGQUEUE for `process` on `adapter`.
     pub(crate) fn create(adapter: Arc<Adapter>, process: Handle) -> Result<Self> {
         let io = adapter.vm().io_space()?;
-        let r = adapter.request(&CreateDevice::new(process, 0, 0), size_of::<CreateDeviceReply>())?;
+        let r = adapter.request(
+            &CreateDevice::new(process, 0, 0),
+            size_of::<CreateDeviceReply>(),
+        )?;
         let handle = decode_raw(&r, |r| {
             decode_reply::<CreateDeviceReply>(r).and_then(|d| d.validate())
         })?;
@@ -184,7 +187,12 @@ impl HostDevice {
     /// of GPADL `gpadl` (CREATEALLOCATION + SETEXISTINGSYSMEMSTORE).
     /// `priv_data` is the user-mode driver's description; without one the
     /// allocation is a standard existing-heap allocation.
-    pub(crate) fn create_allocation(&self, gpadl: u32, size: u64, priv_data: &[u8]) -> Result<Handle> {
+    pub(crate) fn create_allocation(
+        &self,
+        gpadl: u32,
+        size: u64,
+        priv_data: &[u8],
+    ) -> Result<Handle> {
         let std_desc = StandardAllocDesc {
             kind: U32::new(STD_ALLOC_EXISTING_HEAP),
             reserved: U32::new(0),
@@ -226,7 +234,10 @@ impl HostDevice {
         })?;
         let r = self
             .adapter
-            .request(&SetExistingSysmemStore::new(self.process, self.handle, alloc, gpadl), 8)
+            .request(
+                &SetExistingSysmemStore::new(self.process, self.handle, alloc, gpadl),
+                8,
+            )
             .and_then(|r| check_status(&r));
         if let Err(e) = r {
             self.destroy_allocation(alloc);
@@ -244,7 +255,11 @@ impl HostDevice {
             .and_then(|r| check_status(&r));
         if let Err(e) = r {
             if e != ENODEV {
-                pr_warn!("host did not destroy allocation {:#x}: {:?}\n", alloc.value(), e);
+                pr_warn!(
+                    "host did not destroy allocation {:#x}: {:?}\n",
+                    alloc.value(),
+                    e
+                );
             }
         }
     }
@@ -285,7 +300,9 @@ impl HostDevice {
     pub(crate) fn make_resident(&self, allocs: &[Handle]) -> Result {
         let msg = MakeResidentMsg::new(self.process, self.handle, self.paging_queue, 0, allocs)
             .map_err(proto_err)?;
-        let r = self.adapter.request_msg(&msg, size_of::<MakeResidentReply>())?;
+        let r = self
+            .adapter
+            .request_msg(&msg, size_of::<MakeResidentReply>())?;
         let reply = decode_raw(&r, decode_reply::<MakeResidentReply>)?;
         if reply.status.is_pending() {
             return self.wait_paging(reply.paging_fence_value.get());
@@ -304,7 +321,14 @@ impl HostDevice {
     /// ESCAPE with `data` (in and out), for the device or one of its
     /// contexts.
     pub(crate) fn escape(&self, context: Handle, escape_type: u32, data: &mut [u8]) -> Result {
-        escape(&self.adapter, self.process, self.handle, context, escape_type, data)
+        escape(
+            &self.adapter,
+            self.process,
+            self.handle,
+            context,
+            escape_type,
+            data,
+        )
     }
 }
 
@@ -324,7 +348,11 @@ pub(crate) fn escape(
     let r = adapter.request_msg(&msg, data.len())?;
     // The reply is the buffer (no status); a shorter one is a failure.
     let n = data.len();
-    decode_raw(&r, |r| r.get(..n).map(|_| ()).ok_or(crate::proto::ProtoError::Truncated))?;
+    decode_raw(&r, |r| {
+        r.get(..n)
+            .map(|_| ())
+            .ok_or(crate::proto::ProtoError::Truncated)
+    })?;
     data.copy_from_slice(r.get(..n).ok_or(EPROTO)?);
     Ok(())
 }
@@ -340,7 +368,11 @@ impl Drop for HostDevice {
             .and_then(|r| check_status(&r));
         if let Err(e) = r {
             if e != ENODEV {
-                pr_warn!("host did not destroy device {:#x}: {:?}\n", self.handle.value(), e);
+                pr_warn!(
+                    "host did not destroy device {:#x}: {:?}\n",
+                    self.handle.value(),
+                    e
+                );
             }
         }
     }

@@ -36,10 +36,19 @@ impl HostProcess {
         // The cookie is an opaque number for the host; never an address.
         let cookie = u64::try_from(pid).unwrap_or(0);
         let cmd = CreateProcess::new(cookie, cookie, b"linux");
-        let reply = call(vm.channel(), &framing, &cmd, size_of::<CreateProcessReply>())?;
+        let reply = call(
+            vm.channel(),
+            &framing,
+            &cmd,
+            size_of::<CreateProcessReply>(),
+        )?;
         let reply: CreateProcessReply = decode_reply(&reply).map_err(proto_err)?;
         let handle = reply.validate().map_err(proto_err)?;
-        Ok(Self { vm, version, handle })
+        Ok(Self {
+            vm,
+            version,
+            handle,
+        })
     }
 
     /// The host's handle of the process.
@@ -59,7 +68,10 @@ impl Drop for HostProcess {
             .and_then(|r| decode_status(&r).map_err(proto_err));
         if let Ok(st) = r {
             if st.check().is_err() {
-                pr_warn!("host refused to destroy process {:#x}\n", self.handle.value());
+                pr_warn!(
+                    "host refused to destroy process {:#x}\n",
+                    self.handle.value()
+                );
             }
         }
     }

@@ -80,7 +80,11 @@ pub(crate) fn call_msg(
     msg: &dyn Message,
     max_reply: usize,
 ) -> Result<KVec<u8>> {
-    let mut buf = KVec::from_elem(0u8, msg.encoded_len(framing).map_err(proto_err)?, GFP_KERNEL)?;
+    let mut buf = KVec::from_elem(
+        0u8,
+        msg.encoded_len(framing).map_err(proto_err)?,
+        GFP_KERNEL,
+    )?;
     let n = msg.encode(framing, &mut buf).map_err(proto_err)?;
     buf.truncate(n);
     channel.request(&buf, max_reply)

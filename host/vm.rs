@@ -177,7 +177,12 @@ impl Vm {
         let len = mem.len() as u64;
         let range = IoRange::new(start, len).map_err(proto_err)?;
         let framing = Framing::new(VERSION, Luid::ZERO);
-        let reply = call(&self.channel, &framing, &SetIoSpaceRegion::new(start, len), 8)?;
+        let reply = call(
+            &self.channel,
+            &framing,
+            &SetIoSpaceRegion::new(start, len),
+            8,
+        )?;
         decode_status(&reply)
             .map_err(proto_err)?
             .check()

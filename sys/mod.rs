@@ -53,27 +53,30 @@ pub(crate) mod uapi {
 
     const LOOPBACK_BASE: u32 = DXG_LOOPBACK_IOCTL_BASE as u32;
 
-    /// `DRM_IOCTL_DXG_*` (bindgen cannot expand `DRM_IOWR()`).
-    macro_rules! drm_ioctl {
-        ($name:ident, $dir:ident, $nr:ident, $t:ty) => {
+    /// `DRM_IOCTL_DXG_*` (bindgen cannot expand `DRM_IOWR()`): one
+    /// `name, direction, number, argument type;` per ioctl.
+    macro_rules! drm_ioctls {
+        ($($name:ident, $dir:ident, $nr:ident, $t:ty;)*) => {$(
             pub(crate) const $name: u32 = kernel::ioctl::$dir::<$t>(
                 kernel::uapi::DRM_IOCTL_BASE as u32,
                 kernel::uapi::DRM_COMMAND_BASE + $nr,
             );
-        };
+        )*};
     }
-    drm_ioctl!(DRM_IOCTL_DXG_QUERY_ADAPTER, _IOWR, DRM_DXG_QUERY_ADAPTER, drm_dxg_query_adapter);
-    drm_ioctl!(DRM_IOCTL_DXG_QUERY_ADAPTER_INFO, _IOWR, DRM_DXG_QUERY_ADAPTER_INFO, drm_dxg_query_adapter_info);
-    drm_ioctl!(DRM_IOCTL_DXG_DEVICE_CREATE, _IOWR, DRM_DXG_DEVICE_CREATE, drm_dxg_device_create);
-    drm_ioctl!(DRM_IOCTL_DXG_DEVICE_DESTROY, _IOW, DRM_DXG_DEVICE_DESTROY, drm_dxg_device_destroy);
-    drm_ioctl!(DRM_IOCTL_DXG_CONTEXT_CREATE, _IOWR, DRM_DXG_CONTEXT_CREATE, drm_dxg_context_create);
-    drm_ioctl!(DRM_IOCTL_DXG_CONTEXT_DESTROY, _IOW, DRM_DXG_CONTEXT_DESTROY, drm_dxg_context_destroy);
-    drm_ioctl!(DRM_IOCTL_DXG_GEM_CREATE, _IOWR, DRM_DXG_GEM_CREATE, drm_dxg_gem_create);
-    drm_ioctl!(DRM_IOCTL_DXG_GEM_MMAP_OFFSET, _IOWR, DRM_DXG_GEM_MMAP_OFFSET, drm_dxg_gem_mmap_offset);
-    drm_ioctl!(DRM_IOCTL_DXG_VM_BIND, _IOW, DRM_DXG_VM_BIND, drm_dxg_vm_bind);
-    drm_ioctl!(DRM_IOCTL_DXG_SUBMIT, _IOW, DRM_DXG_SUBMIT, drm_dxg_submit);
-    drm_ioctl!(DRM_IOCTL_DXG_ESCAPE, _IOW, DRM_DXG_ESCAPE, drm_dxg_escape);
-    drm_ioctl!(DRM_IOCTL_DXG_RESIDENCY, _IOW, DRM_DXG_RESIDENCY, drm_dxg_residency);
+    drm_ioctls! {
+        DRM_IOCTL_DXG_QUERY_ADAPTER, _IOWR, DRM_DXG_QUERY_ADAPTER, drm_dxg_query_adapter;
+        DRM_IOCTL_DXG_QUERY_ADAPTER_INFO, _IOWR, DRM_DXG_QUERY_ADAPTER_INFO, drm_dxg_query_adapter_info;
+        DRM_IOCTL_DXG_DEVICE_CREATE, _IOWR, DRM_DXG_DEVICE_CREATE, drm_dxg_device_create;
+        DRM_IOCTL_DXG_DEVICE_DESTROY, _IOW, DRM_DXG_DEVICE_DESTROY, drm_dxg_device_destroy;
+        DRM_IOCTL_DXG_CONTEXT_CREATE, _IOWR, DRM_DXG_CONTEXT_CREATE, drm_dxg_context_create;
+        DRM_IOCTL_DXG_CONTEXT_DESTROY, _IOW, DRM_DXG_CONTEXT_DESTROY, drm_dxg_context_destroy;
+        DRM_IOCTL_DXG_GEM_CREATE, _IOWR, DRM_DXG_GEM_CREATE, drm_dxg_gem_create;
+        DRM_IOCTL_DXG_GEM_MMAP_OFFSET, _IOWR, DRM_DXG_GEM_MMAP_OFFSET, drm_dxg_gem_mmap_offset;
+        DRM_IOCTL_DXG_VM_BIND, _IOW, DRM_DXG_VM_BIND, drm_dxg_vm_bind;
+        DRM_IOCTL_DXG_SUBMIT, _IOW, DRM_DXG_SUBMIT, drm_dxg_submit;
+        DRM_IOCTL_DXG_ESCAPE, _IOW, DRM_DXG_ESCAPE, drm_dxg_escape;
+        DRM_IOCTL_DXG_RESIDENCY, _IOW, DRM_DXG_RESIDENCY, drm_dxg_residency;
+    }
 
     /// `DXG_LOOPBACK_IOCTL_OFFER` (bindgen cannot expand `_IOWR()`).
     pub(crate) const DXG_LOOPBACK_IOCTL_OFFER: u32 =

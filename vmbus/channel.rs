@@ -148,7 +148,6 @@ impl Gpadl {
     pub(crate) fn id(&self) -> u32 {
         self.id
     }
-
 }
 
 impl Drop for Gpadl {
@@ -413,14 +412,22 @@ impl Channel {
     /// and dropped: the host is not trusted.
     pub(crate) fn receive(&self, bytes: &[u8], notify: Option<&dyn Notify>) -> Result {
         let packet = vmbus::decode_packet_raw(bytes).map_err(|e| {
-            host_warn!(self, "{:?} channel: bad packet: {}\n", self.name, e.as_str());
+            host_warn!(
+                self,
+                "{:?} channel: bad packet: {}\n",
+                self.name,
+                e.as_str()
+            );
             Error::from_errno(-e.errno())
         })?;
         match packet.ptype {
             PacketType::Completion => {
                 let found = {
                     let mut st = self.state.lock();
-                    let pos = st.pending.iter().position(|p| p.trans_id == packet.trans_id);
+                    let pos = st
+                        .pending
+                        .iter()
+                        .position(|p| p.trans_id == packet.trans_id);
                     match pos {
                         Some(i) => st.pending.remove(i).ok(),
                         None => None,

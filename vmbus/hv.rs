@@ -213,7 +213,13 @@ impl HvLink {
         // SAFETY: valid open channel; `payload` is readable for `len` bytes
         // (the VMBus core copies it into the ring).
         kernel::error::to_result(unsafe {
-            sys::dxg_hv_send(self.dev.as_ptr(), payload.as_ptr().cast(), len, trans_id, completion)
+            sys::dxg_hv_send(
+                self.dev.as_ptr(),
+                payload.as_ptr().cast(),
+                len,
+                trans_id,
+                completion,
+            )
         })
     }
 
@@ -238,7 +244,9 @@ impl HvLink {
             raw.push(p, GFP_KERNEL)?;
         }
         let count = u32::try_from(pages.len()).map_err(|_| E2BIG)?;
-        let size = count.checked_mul(kernel::page::PAGE_SIZE as u32).ok_or(E2BIG)?;
+        let size = count
+            .checked_mul(kernel::page::PAGE_SIZE as u32)
+            .ok_or(E2BIG)?;
         // SAFETY: `raw` holds `count` pages referenced by `pages`, which
         // the GPADL keeps until the mapping is gone.
         let vaddr = unsafe { sys::dxg_vmap_pages(raw.as_mut_ptr(), count) };
@@ -255,7 +263,15 @@ impl HvLink {
         };
         // SAFETY: `gp` is a live GPADL.
         let id = unsafe { sys::dxg_hv_gpadl_handle(gp.as_ptr()) };
-        list.push(HvGpadl { id, raw: gp, vaddr, _pages: pages }, GFP_KERNEL)?;
+        list.push(
+            HvGpadl {
+                id,
+                raw: gp,
+                vaddr,
+                _pages: pages,
+            },
+            GFP_KERNEL,
+        )?;
         Ok(id)
     }
 
@@ -263,7 +279,9 @@ impl HvLink {
     pub(crate) fn gpadl_teardown(&self, id: u32) {
         let g = {
             let mut g = self.gpadls.lock();
-            let Some(list) = Option::as_mut(&mut *g) else { return };
+            let Some(list) = Option::as_mut(&mut *g) else {
+                return;
+            };
             match list.iter().position(|x| x.id == id) {
                 Some(i) => list.remove(i).ok(),
                 None => None,
@@ -305,7 +323,9 @@ impl PacketSource for HvLink {
         let cap = u32::try_from(buf.capacity()).unwrap_or(u32::MAX);
         // SAFETY: valid open channel; `buf` has `cap` bytes of capacity,
         // and the VMBus core writes at most that many.
-        let r = unsafe { sys::dxg_hv_recv(self.dev.as_ptr(), buf.as_mut_ptr().cast(), cap, &mut actual) };
+        let r = unsafe {
+            sys::dxg_hv_recv(self.dev.as_ptr(), buf.as_mut_ptr().cast(), cap, &mut actual)
+        };
         if r != 0 {
             pr_warn!("VMBus receive failed: {}\n", r);
             return Err(Error::from_errno(r));

@@ -23,12 +23,11 @@
 
 use kernel::page::PAGE_SIZE;
 use kernel::{
-    auxiliary, c_str, faux,
+    auxiliary, bindings, c_str, faux,
     fs::{File, Kiocb},
-    bindings,
     iov::{IovIterDest, IovIterSource},
-    mm::virt::VmaNew,
     miscdevice::{MiscDevice, MiscDeviceRegistration},
+    mm::virt::VmaNew,
     new_condvar, new_mutex, new_spinlock_irq,
     prelude::*,
     sync::{Arc, ArcBorrow, CondVar, Mutex, SpinLockIrq},
@@ -60,7 +59,6 @@ const RECORD_HDR: usize = core::mem::size_of::<uapi::dxg_loopback_record>();
 /// The outbound queue holds at most what one VMBus ring would (the ring is
 /// per channel; one limit for the session is stricter and simpler).
 const MAX_QUEUED: usize = RING_SIZE;
-
 
 /// The misc device, registered while the module is loaded with
 /// `loopback=1`.
@@ -149,7 +147,8 @@ impl Session {
 
     fn offer(this: ArcBorrow<'_, Session>, arg: usize) -> Result<isize> {
         let size = core::mem::size_of::<uapi::dxg_loopback_offer>();
-        let (mut reader, mut writer) = UserSlice::new(UserPtr::from_addr(arg), size).reader_writer();
+        let (mut reader, mut writer) =
+            UserSlice::new(UserPtr::from_addr(arg), size).reader_writer();
         let mut req: uapi::dxg_loopback_offer = reader.read()?;
         if req.size as usize != size || req.reserved != 0 {
             return Err(EINVAL);
@@ -204,7 +203,14 @@ impl Session {
             crate::MODULE_NAME,
             offer,
         )?;
-        offers.list.push(Offered { id, link, _reg: reg }, GFP_KERNEL)?;
+        offers.list.push(
+            Offered {
+                id,
+                link,
+                _reg: reg,
+            },
+            GFP_KERNEL,
+        )?;
         drop(offers);
         req.channel_id = id;
         writer.write(&req)?;
@@ -291,7 +297,11 @@ impl Session {
 }
 
 /// Map `pages` into the host's `vma`, from its start.
-fn map_pages(vma: &VmaNew, pages: impl Iterator<Item = *mut bindings::page>, count: usize) -> Result {
+fn map_pages(
+    vma: &VmaNew,
+    pages: impl Iterator<Item = *mut bindings::page>,
+    count: usize,
+) -> Result {
     let len = vma.end() - vma.start();
     if len > count * PAGE_SIZE {
         return Err(EINVAL);
@@ -343,8 +353,15 @@ impl LoopLink {
             0
         };
         let mut pkt = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-        vmbus::encode_packet(&mut pkt, PacketType::DataInband, flags, trans_id, payload, 0)
-            .map_err(|_| EINVAL)?;
+        vmbus::encode_packet(
+            &mut pkt,
+            PacketType::DataInband,
+            flags,
+            trans_id,
+            payload,
+            0,
+        )
+        .map_err(|_| EINVAL)?;
         self.session.push(self.id, pkt)
     }
 
@@ -392,7 +409,10 @@ impl LoopLink {
             return Err(EINVAL);
         }
         let body = packet.get(..used - vmbus::TRAILER_SIZE).ok_or(EINVAL)?;
-        target.drain(&OnePacket(core::cell::Cell::new(Some(body))), &mut KVec::new())
+        target.drain(
+            &OnePacket(core::cell::Cell::new(Some(body))),
+            &mut KVec::new(),
+        )
     }
 }
 
@@ -462,7 +482,11 @@ impl MiscDevice for Session {
         let id = u32::try_from(pgoff).map_err(|_| ENXIO)?;
         let pages = {
             let g = me.gpadls.lock();
-            g.list.iter().find(|(i, _)| *i == id).map(|(_, p)| p.clone()).ok_or(ENXIO)?
+            g.list
+                .iter()
+                .find(|(i, _)| *i == id)
+                .map(|(_, p)| p.clone())
+                .ok_or(ENXIO)?
         };
         map_pages(vma, pages.pages(), pages.len())
     }
@@ -470,9 +494,8 @@ impl MiscDevice for Session {
     fn read_iter(mut kiocb: Kiocb<'_, Arc<Session>>, iov: &mut IovIterDest<'_>) -> Result<usize> {
         let me = kiocb.file();
         // SAFETY: the kiocb belongs to a read on an open file.
-        let nonblock = unsafe {
-            (*(*kiocb.as_raw()).ki_filp).f_flags & kernel::bindings::O_NONBLOCK != 0
-        };
+        let nonblock =
+            unsafe { (*(*kiocb.as_raw()).ki_filp).f_flags & kernel::bindings::O_NONBLOCK != 0 };
         let mut q = me.out.lock();
         while q.packets.is_empty() {
             if q.closed {
