@@ -5,7 +5,8 @@
 #   make check    cargo tests, module build, guest tests; ends "N passed, N failed"
 #   make check T=pattern   only the matching tests (glob or substring, comma list)
 #   make bench    benchmarks in the guest (ratios against same-run baselines)
-# Other targets: deps kernel rootfs igt module tools payload clean distclean.
+# Other targets: deps kernel rootfs igt module module-test tools payload clean
+# distclean.
 #
 # When invoked by the kernel build (M=), only Kbuild is used.
 ifneq ($(KERNELRELEASE),)
@@ -27,7 +28,7 @@ export DXG_CACHE := $(CACHE)
 KDIR        = $$(cat $(OUT)/kernel.path)
 ROOTFS      = $$(cat $(OUT)/rootfs.path)
 
-.PHONY: all deps kernel rootfs igt module tools payload check check-host check-guest \
+.PHONY: all deps kernel rootfs igt module module-test tools payload check check-host check-guest \
 	bench run clean distclean FORCE
 
 all: module tools
@@ -51,21 +52,36 @@ igt: | $(OUT)
 	@if scripts/igt.sh >$(OUT)/igt.path.new; then mv $(OUT)/igt.path.new $(OUT)/igt.path; \
 	else rm -f $(OUT)/igt.path $(OUT)/igt.path.new; echo "igt: unavailable; IGT guest tests will skip"; fi
 
-# The module must build without a single warning.
+# Two builds of the module, each into its own folder (MO=), each without a
+# single warning:
+#   make module        out/module/prod/dxg.ko, the module a user installs,
+#                      linted by clippy as it builds (CLIPPY=1);
+#   make module-test   out/module/test/dxg.ko, the test build (DXG_TEST=1:
+#                      the loopback transport and the pci-testdev stand-in).
+MODOUT := $(OUT)/module
+CLIPPY_DRIVER ?= /usr/bin/clippy-driver
+define build_module
+	@mkdir -p $(MODOUT)/$(1)
+	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) MO=$(MODOUT)/$(1) $(KFLAGS) $(2) modules 2>&1 | tee $(MODOUT)/$(1).log
+	@if grep -qiE "warning|error" $(MODOUT)/$(1).log; then \
+		echo "module: the $(1) build printed warnings (see $(MODOUT)/$(1).log)"; exit 1; fi
+	@echo "module ($(1)): $(MODOUT)/$(1)/dxg.ko ($$(modinfo -F vermagic $(MODOUT)/$(1)/dxg.ko))"
+endef
+
 module: kernel
-	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KFLAGS) modules 2>&1 | tee $(OUT)/module.log
-	@if grep -qiE "warning|error" $(OUT)/module.log; then \
-		echo "module: the build printed warnings (see out/module.log)"; exit 1; fi
-	@echo "module: dxg.ko ($$(modinfo -F vermagic dxg.ko))"
+	$(call build_module,prod,CLIPPY=1 CLIPPY_DRIVER=$(CLIPPY_DRIVER))
+
+module-test: kernel
+	$(call build_module,test,DXG_TEST=1)
 
 tools: deps
 	@$(CARGO) build -q --release --workspace --bins
 
 # Everything a guest run needs, in one folder exported read-only to it.
-payload: module tools rootfs igt
+payload: module module-test tools rootfs igt
 	@rm -rf $(OUT)/payload && mkdir -p $(OUT)/payload/bin $(OUT)/payload/tests
 	@if [ -f $(OUT)/igt.path ]; then cp -r "$$(cat $(OUT)/igt.path)" $(OUT)/payload/igt; fi
-	@cp dxg.ko VERSION $(OUT)/payload/
+	@cp $(MODOUT)/test/dxg.ko VERSION $(OUT)/payload/
 	@cp -r tests/harness $(OUT)/payload/harness
 	@cp tests/guest/*.sh tests/harness/selftest/*.sh tests/bench/*.sh $(OUT)/payload/tests/
 	@$(MAKE) -s -C $(KDIR) M=$(CURDIR)/tests/harness/selftest/splat $(KFLAGS) modules
@@ -85,7 +101,8 @@ check:
 	@rm -rf $(OUT)/check && mkdir -p $(OUT)/check && : >$(SUMMARY)
 	@$(MAKE) -s check-host || true
 	@if $(MAKE) -s payload >$(OUT)/check/build.log 2>&1; then \
-		echo "PASS build (kernel, dxg.ko without warnings, tools, rootfs)" | tee -a $(SUMMARY); \
+		echo "PASS build (kernel, both dxg.ko builds without warnings or clippy lints, tools, rootfs)" | tee -a $(SUMMARY); \
+		tests/harness/module-checks.sh $(SUMMARY) $(MODOUT) "$(T)"; \
 		$(MAKE) -s check-guest || true; \
 	else \
 		tail -n 30 $(OUT)/check/build.log; \
@@ -113,7 +130,8 @@ run: payload
 	@$(HARNESS) --out $(OUT) --run --qemu-extra "-device pci-testdev -device pci-testdev"
 
 clean:
-	@$(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KFLAGS) clean 2>/dev/null || true
+	@if [ -f $(OUT)/kernel.path ]; then \
+		$(MAKE) -s -C $(KDIR) M=$(CURDIR) $(KFLAGS) clean 2>/dev/null || true; fi
 	rm -rf $(OUT) target
 
 # Also drop the cached kernel, sources and root filesystems.

@@ -30,18 +30,30 @@ mod proto;
 mod sys;
 mod vmbus;
 
-use kernel::{
-    auxiliary, driver as kdriver,
-    miscdevice::{MiscDeviceOptions, MiscDeviceRegistration},
-    pci as kpci,
-    prelude::*,
-};
+use kernel::{driver as kdriver, pci as kpci, prelude::*};
 
+#[cfg(not(dxg_test))]
 module! {
     type: DxgModule,
     name: "dxg",
     authors: ["The dxg authors"],
     description: "Hyper-V GPU-PV virtual GPUs as DRM devices",
+    license: "GPL",
+    params: {
+        timeout_ms: u32 {
+            default: 60000,
+            description: "How long to wait for a host reply before declaring the host lost (ms)",
+        },
+    },
+}
+
+// The test build (Kbuild: DXG_TEST=1) has the same parameter and two more.
+#[cfg(dxg_test)]
+module! {
+    type: DxgModule,
+    name: "dxg",
+    authors: ["The dxg authors"],
+    description: "Hyper-V GPU-PV virtual GPUs as DRM devices (test build)",
     license: "GPL",
     params: {
         standin: bool {
@@ -57,6 +69,81 @@ module! {
             description: "How long to wait for a host reply before declaring the host lost (ms)",
         },
     },
+}
+
+/// The test machinery, in the test build only: the loopback transport's
+/// misc device and channel-device driver, and the stand-in vGPU function.
+#[cfg(dxg_test)]
+mod test_build {
+    use kernel::{
+        auxiliary, driver as kdriver,
+        miscdevice::{MiscDeviceOptions, MiscDeviceRegistration},
+        prelude::*,
+    };
+
+    use crate::{bind, module_parameters, sys, vmbus, MODULE_NAME};
+
+    /// `/dev/dxg-loopback`, with `loopback=1`.
+    pub(crate) type Loopback = Option<Pin<KBox<vmbus::loopback::Loopback>>>;
+    /// The driver of the loopback transport's channel devices.
+    pub(crate) type Channels =
+        kdriver::Registration<auxiliary::Adapter<bind::chandev::ChannelDriver>>;
+
+    pub(crate) fn loopback() -> Result<Loopback> {
+        if !module_parameters::loopback.value() {
+            return Ok(None);
+        }
+        let opts = MiscDeviceOptions {
+            name: vmbus::loopback::DEVICE_NAME,
+        };
+        Ok(Some(KBox::pin_init(
+            MiscDeviceRegistration::register(opts),
+            GFP_KERNEL,
+        )?))
+    }
+
+    pub(crate) fn channels(module: &'static ThisModule) -> impl PinInit<Channels, Error> {
+        kdriver::Registration::new(MODULE_NAME, module)
+    }
+
+    /// With `standin=1`, make the PCI driver bind QEMU's pci-testdev too.
+    pub(crate) fn add_standin() -> Result {
+        if module_parameters::standin.value() {
+            // SAFETY: The driver named MODULE_NAME is registered (the
+            // module's init registered it before calling this) and stays
+            // registered until module exit.
+            kernel::error::to_result(unsafe {
+                sys::dxg_pci_add_dynid(
+                    MODULE_NAME.as_char_ptr(),
+                    bind::pci::STANDIN_VENDOR,
+                    bind::pci::STANDIN_DEVICE,
+                )
+            })?;
+            pr_info!("binding stand-in vGPU functions (pci-testdev)\n");
+        }
+        Ok(())
+    }
+}
+
+/// The module a user installs has no test machinery.
+#[cfg(not(dxg_test))]
+mod test_build {
+    use kernel::prelude::*;
+
+    pub(crate) type Loopback = ();
+    pub(crate) type Channels = ();
+
+    pub(crate) fn loopback() -> Result<Loopback> {
+        Ok(())
+    }
+
+    pub(crate) fn channels(_module: &'static ThisModule) -> impl PinInit<Channels, Error> {
+        Ok::<(), Error>(())
+    }
+
+    pub(crate) fn add_standin() -> Result {
+        Ok(())
+    }
 }
 
 /// The driver version, from ./VERSION (the only place it is written).
@@ -85,16 +172,17 @@ impl GuidText {
 /// The module: owns every driver registration; no other state.
 #[pin_data(PinnedDrop)]
 struct DxgModule {
-    // Fields drop in declaration order: the loopback device first (no
-    // session can be open then: it holds a module reference), then the PCI
-    // driver (adapters go), then the channel devices' driver.
-    loopback: Option<Pin<KBox<vmbus::loopback::Loopback>>>,
+    // Fields drop in declaration order: the loopback device first (test
+    // build; no session can be open then: it holds a module reference),
+    // then the PCI driver (adapters go), then the channel devices' drivers.
+    _loopback: test_build::Loopback,
     /// The VMBus driver; `None` on a machine without VMBus.
     _vmbus: Option<bind::hv::Registration>,
     #[pin]
     _pci: kdriver::Registration<kpci::Adapter<bind::pci::VgpuFunctionDriver>>,
+    /// The loopback transport's channel devices (test build).
     #[pin]
-    _channels: kdriver::Registration<auxiliary::Adapter<bind::chandev::ChannelDriver>>,
+    _channels: test_build::Channels,
     /// Declared last: freed after every driver is gone.
     _directory: bind::directory::DirectoryStorage,
 }
@@ -107,33 +195,12 @@ impl kernel::InPlaceModule for DxgModule {
         unsafe { bind::directory::DIRECTORY.init() };
         try_pin_init!(Self {
             _directory: bind::directory::DirectoryStorage::new()?,
-            _channels <- kdriver::Registration::new(MODULE_NAME, module),
+            _channels <- test_build::channels(module),
             _pci <- kdriver::Registration::new(MODULE_NAME, module),
             _vmbus: bind::hv::Registration::new()?,
-            loopback: if module_parameters::loopback.value() {
-                let opts = MiscDeviceOptions {
-                    name: vmbus::loopback::DEVICE_NAME,
-                };
-                Some(KBox::pin_init(MiscDeviceRegistration::register(opts), GFP_KERNEL)?)
-            } else {
-                None
-            },
+            _loopback: test_build::loopback()?,
         })
-        .pin_chain(|_| {
-            if module_parameters::standin.value() {
-                // SAFETY: The driver named MODULE_NAME was registered just
-                // above and stays registered until module exit.
-                kernel::error::to_result(unsafe {
-                    sys::dxg_pci_add_dynid(
-                        MODULE_NAME.as_char_ptr(),
-                        bind::pci::STANDIN_VENDOR,
-                        bind::pci::STANDIN_DEVICE,
-                    )
-                })?;
-                pr_info!("binding stand-in vGPU functions (pci-testdev)\n");
-            }
-            Ok(())
-        })
+        .pin_chain(|_| test_build::add_standin())
     }
 }
 

@@ -16,22 +16,19 @@
 //! flight, and unbinds the adapter that used it, so an adapter exists
 //! only while both halves are present.
 
-use kernel::{
-    auxiliary,
-    device::Core,
-    prelude::*,
-    sync::Arc,
-    types::{ForLt, ScopeGuard},
-};
+#[cfg(dxg_test)]
+use kernel::{auxiliary, device::Core, types::ForLt};
+use kernel::{prelude::*, sync::Arc, types::ScopeGuard};
 
 use crate::bind::directory::{self, Entry};
 use crate::host::vm::{IoMem, Vm};
 use crate::proto::{Guid, Luid};
-use crate::vmbus::{
-    channel::{Channel, ChannelKind, Link, Notify, Target},
-    loopback::Offer,
-};
+use crate::vmbus::channel::{Channel, ChannelKind, Link, Notify, Target};
+#[cfg(dxg_test)]
+use crate::vmbus::loopback::Offer;
 
+// The loopback transport's channel devices (test build).
+#[cfg(dxg_test)]
 kernel::auxiliary_device_table!(
     AUX_TABLE,
     <ChannelDriver as auxiliary::Driver>::IdInfo,
@@ -39,6 +36,7 @@ kernel::auxiliary_device_table!(
 );
 
 /// The driver of channel devices.
+#[cfg(dxg_test)]
 pub(crate) struct ChannelDriver;
 
 /// A bound channel, of either transport: in the directory, its link
@@ -113,6 +111,7 @@ impl Drop for BoundChannel {
     }
 }
 
+#[cfg(dxg_test)]
 impl auxiliary::Driver for ChannelDriver {
     type IdInfo = ();
     type Data<'bound> = BoundChannel;

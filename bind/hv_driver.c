@@ -8,11 +8,12 @@
 #include <linux/device/driver.h>
 #include <linux/err.h>
 #include <linux/hyperv.h>
+#include <linux/module.h>
 #include <linux/slab.h>
 
 #include "hv_driver.h"
 
-/* dxgkrnl-protocol.md §2.1: the two channel classes. */
+/* The two channel classes, as dxgkrnl names them (dxgmodule.c, id_table). */
 static const struct hv_vmbus_device_id dxg_hv_ids[] = {
 	/* VM-level ("global") channel */
 	{ .guid = GUID_INIT(0xdde9cbc0, 0x5060, 0x4436, 0x94, 0x48,
@@ -24,6 +25,8 @@ static const struct hv_vmbus_device_id dxg_hv_ids[] = {
 	  .driver_data = DXG_HV_CHANNEL_VGPU },
 	{ },
 };
+/* "vmbus:<guid>" aliases, so udev loads dxg for either offer. */
+MODULE_DEVICE_TABLE(vmbus, dxg_hv_ids);
 
 static int dxg_hv_probe_cb(struct hv_device *hdev,
 			   const struct hv_vmbus_device_id *id)

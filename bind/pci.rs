@@ -46,8 +46,10 @@ mod mailbox {
 }
 
 /// QEMU `pci-testdev`, the stand-in for a vGPU function in tests.
+#[cfg(dxg_test)]
 pub(crate) const STANDIN_VENDOR: u32 = 0x1b36;
 /// See [`STANDIN_VENDOR`].
+#[cfg(dxg_test)]
 pub(crate) const STANDIN_DEVICE: u32 = 0x0005;
 
 /// What kind of function the matching id says it is.

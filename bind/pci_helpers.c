@@ -7,6 +7,7 @@
 
 #include "pci_helpers.h"
 
+#ifdef DXG_TEST
 int dxg_pci_add_dynid(const char *drv_name, u32 vendor, u32 device)
 {
 	struct device_driver *drv = driver_find(drv_name, &pci_bus_type);
@@ -16,6 +17,7 @@ int dxg_pci_add_dynid(const char *drv_name, u32 vendor, u32 device)
 	return pci_add_dynid(to_pci_driver(drv), vendor, device, PCI_ANY_ID,
 			     PCI_ANY_ID, 0, 0, 0);
 }
+#endif /* DXG_TEST */
 
 bool dxg_pci_driver_present(const char *drv_name)
 {

@@ -8,20 +8,25 @@
 //! and unplugged (`drm_dev_unplug()`) when the function unbinds or the
 //! adapter's channel is rescinded; open files then get `-ENODEV`.
 
+use core::fmt::Write;
+
 use kernel::{
     device::{Core, DeviceContext},
     drm::{self, ioctl},
     pci,
     prelude::*,
     sync::{
+        aref::ARef,
         atomic::{Atomic, Relaxed},
         Arc,
     },
 };
 
-use crate::drm::{features, file::DxgFile, gem::DxgObject};
+use crate::drm::{
+    file::DxgFile,
+    gem::{self, DxgGem, DxgObject},
+};
 use crate::host::adapter::Adapter;
-use crate::sys::uapi;
 
 /// The DRM driver of dxg adapters.
 pub(crate) struct DxgDriver;
@@ -66,33 +71,42 @@ impl drm::Driver for DxgDriver {
 
     const INFO: drm::DriverInfo = INFO;
     const FEAT_RENDER: bool = true;
+    const FEAT_SYNCOBJ: bool = true;
+    const FEAT_SYNCOBJ_TIMELINE: bool = true;
 
-    dxg_drm_ioctls! { DxgDriver;
-        (DXG_QUERY_ADAPTER, uapi::DRM_DXG_QUERY_ADAPTER, uapi::DRM_IOCTL_DXG_QUERY_ADAPTER,
-         uapi::drm_dxg_query_adapter, ioctl::RENDER_ALLOW, DxgFile::query_adapter),
-        (DXG_QUERY_ADAPTER_INFO, uapi::DRM_DXG_QUERY_ADAPTER_INFO,
-         uapi::DRM_IOCTL_DXG_QUERY_ADAPTER_INFO, uapi::drm_dxg_query_adapter_info,
-         ioctl::RENDER_ALLOW, DxgFile::query_adapter_info),
-        (DXG_DEVICE_CREATE, uapi::DRM_DXG_DEVICE_CREATE, uapi::DRM_IOCTL_DXG_DEVICE_CREATE, uapi::drm_dxg_device_create,
-         ioctl::RENDER_ALLOW, DxgFile::device_create),
-        (DXG_DEVICE_DESTROY, uapi::DRM_DXG_DEVICE_DESTROY, uapi::DRM_IOCTL_DXG_DEVICE_DESTROY, uapi::drm_dxg_device_destroy,
-         ioctl::RENDER_ALLOW, DxgFile::device_destroy),
-        (DXG_CONTEXT_CREATE, uapi::DRM_DXG_CONTEXT_CREATE, uapi::DRM_IOCTL_DXG_CONTEXT_CREATE, uapi::drm_dxg_context_create,
-         ioctl::RENDER_ALLOW, DxgFile::context_create),
-        (DXG_CONTEXT_DESTROY, uapi::DRM_DXG_CONTEXT_DESTROY, uapi::DRM_IOCTL_DXG_CONTEXT_DESTROY, uapi::drm_dxg_context_destroy,
-         ioctl::RENDER_ALLOW, DxgFile::context_destroy),
-        (DXG_GEM_CREATE, uapi::DRM_DXG_GEM_CREATE, uapi::DRM_IOCTL_DXG_GEM_CREATE, uapi::drm_dxg_gem_create,
-         ioctl::RENDER_ALLOW, DxgFile::gem_create),
-        (DXG_GEM_MMAP_OFFSET, uapi::DRM_DXG_GEM_MMAP_OFFSET, uapi::DRM_IOCTL_DXG_GEM_MMAP_OFFSET, uapi::drm_dxg_gem_mmap_offset,
-         ioctl::RENDER_ALLOW, DxgFile::gem_mmap_offset),
-        (DXG_VM_BIND, uapi::DRM_DXG_VM_BIND, uapi::DRM_IOCTL_DXG_VM_BIND, uapi::drm_dxg_vm_bind,
-         ioctl::RENDER_ALLOW, DxgFile::vm_bind),
-        (DXG_SUBMIT, uapi::DRM_DXG_SUBMIT, uapi::DRM_IOCTL_DXG_SUBMIT, uapi::drm_dxg_submit,
-         ioctl::RENDER_ALLOW, DxgFile::submit),
-        (DXG_ESCAPE, uapi::DRM_DXG_ESCAPE, uapi::DRM_IOCTL_DXG_ESCAPE, uapi::drm_dxg_escape,
-         ioctl::RENDER_ALLOW, DxgFile::escape),
-        (DXG_RESIDENCY, uapi::DRM_DXG_RESIDENCY, uapi::DRM_IOCTL_DXG_RESIDENCY, uapi::drm_dxg_residency,
-         ioctl::RENDER_ALLOW, DxgFile::residency),
+    kernel::declare_drm_ioctls! {
+        uapi = crate::sys::uapi;
+        (DXG_QUERY_ADAPTER, drm_dxg_query_adapter, ioctl::RENDER_ALLOW, DxgFile::query_adapter),
+        (DXG_QUERY_ADAPTER_INFO, drm_dxg_query_adapter_info, ioctl::RENDER_ALLOW,
+         DxgFile::query_adapter_info),
+        (DXG_DEVICE_CREATE, drm_dxg_device_create, ioctl::RENDER_ALLOW, DxgFile::device_create),
+        (DXG_DEVICE_DESTROY, drm_dxg_device_destroy, ioctl::RENDER_ALLOW, DxgFile::device_destroy),
+        (DXG_CONTEXT_CREATE, drm_dxg_context_create, ioctl::RENDER_ALLOW, DxgFile::context_create),
+        (DXG_CONTEXT_DESTROY, drm_dxg_context_destroy, ioctl::RENDER_ALLOW,
+         DxgFile::context_destroy),
+        (DXG_GEM_CREATE, drm_dxg_gem_create, ioctl::RENDER_ALLOW, DxgFile::gem_create),
+        (DXG_GEM_MMAP_OFFSET, drm_dxg_gem_mmap_offset, ioctl::RENDER_ALLOW,
+         DxgFile::gem_mmap_offset),
+        (DXG_VM_BIND, drm_dxg_vm_bind, ioctl::RENDER_ALLOW, DxgFile::vm_bind),
+        (DXG_SUBMIT, drm_dxg_submit, ioctl::RENDER_ALLOW, DxgFile::submit),
+        (DXG_ESCAPE, drm_dxg_escape, ioctl::RENDER_ALLOW, DxgFile::escape),
+        (DXG_RESIDENCY, drm_dxg_residency, ioctl::RENDER_ALLOW, DxgFile::residency),
+    }
+
+    /// drm-usage-stats: the memory keys of the file's GEM objects (all
+    /// resident: their pages stay populated while the host may use them)
+    /// and the GPU time of its submissions.
+    fn show_fdinfo(_dev: &DxgDevice, file: &drm::File<DxgFile>, p: &mut drm::Printer) {
+        file.show_memory_stats(p);
+        // A printer cannot fail.
+        let _ = writeln!(p, "drm-engine-gpu:\t{} ns", file.inner().engine_ns());
+    }
+
+    /// PRIME import of an object of another dxg adapter: a new object of
+    /// this adapter over the same pages, with its own GPADL and host
+    /// allocations (no host-level sharing between adapters is assumed).
+    fn gem_prime_import_sibling(dev: &DxgDevice, obj: &DxgGem) -> Result<ARef<DxgGem>> {
+        gem::import_sibling(dev, obj)
     }
 }
 
@@ -109,7 +123,6 @@ impl<'bound> DxgRegistration<'bound> {
             next_file_key: Atomic::new(1),
         });
         let drm = drm::UnregisteredDevice::<DxgDriver>::new(pdev, data)?;
-        features::enable(&drm)?;
         // SAFETY: The registration lives in the PCI function's driver data
         // and is dropped when it unbinds; it is never leaked.
         let reg = unsafe { drm::Registration::new(pdev.as_ref(), drm, (), 0)? };

@@ -14,7 +14,8 @@
 
 use kernel::page::PAGE_SIZE;
 use kernel::{
-    drm::{self, gem::BaseObject, Registered},
+    dma_fence::ChainNode,
+    drm::{self, gem::BaseObject, syncobj::SyncObj, Registered},
     new_mutex,
     prelude::*,
     sync::{Arc, Mutex},
@@ -24,7 +25,6 @@ use kernel::{
 
 use crate::drm::driver::{DxgDevice, DxgDriver};
 use crate::drm::gem::{self, DxgGem, GemArgs};
-use crate::drm::syncobj::{syncobj_fence, Syncobj};
 use crate::host::{
     adapter::Adapter,
     context::{EngineStats, HostContext, Submission},
@@ -32,7 +32,7 @@ use crate::host::{
     process::HostProcess,
 };
 use crate::proto::Handle;
-use crate::sys::{fence::ChainNode, uapi};
+use crate::sys::uapi;
 
 /// Most devices one DRM file may create.
 const MAX_DEVICES: usize = 64;
@@ -222,6 +222,12 @@ impl DxgFile {
     /// See the `key` field.
     pub(crate) fn key(&self) -> u64 {
         self.key
+    }
+
+    /// The GPU time of this file's submissions, in ns (fdinfo
+    /// `drm-engine-gpu`).
+    pub(crate) fn engine_ns(&self) -> u64 {
+        self.stats.busy_ns()
     }
 
     /// The device with id `id`.
@@ -483,7 +489,7 @@ impl DxgFile {
         // Everything that can fail on bad input fails before submitting.
         let mut in_fences = KVec::with_capacity(ins.len(), GFP_KERNEL)?;
         for s in ins.iter() {
-            in_fences.push(syncobj_fence(file, s.handle, s.point)?, GFP_KERNEL)?;
+            in_fences.push(SyncObj::find_fence(file, s.handle, s.point, 0)?, GFP_KERNEL)?;
         }
         let mut targets = KVec::with_capacity(outs.len(), GFP_KERNEL)?;
         for s in outs.iter() {
@@ -493,7 +499,7 @@ impl DxgFile {
                 None
             };
             targets.push(
-                (Syncobj::lookup(file, s.handle)?, s.point, chain),
+                (SyncObj::lookup(file, s.handle)?, s.point, chain),
                 GFP_KERNEL,
             )?;
         }
@@ -501,8 +507,9 @@ impl DxgFile {
         let timeout = msecs_to_jiffies(crate::module_parameters::timeout_ms.value());
         for fence in in_fences.iter() {
             if !fence.is_signaled() {
-                fence.wait(timeout)?;
+                fence.wait_timeout(true, timeout)?;
             }
+            fence.status()?;
         }
         let fence = ctx.submit(&Submission {
             cmd_va: req.cmd_va,
@@ -510,7 +517,10 @@ impl DxgFile {
             priv_data: &priv_data,
         })?;
         for (syncobj, point, chain) in targets.into_iter() {
-            syncobj.install(point, &fence, chain)?;
+            match chain {
+                Some(chain) => syncobj.add_point(chain, &fence, point),
+                None => syncobj.replace_fence(Some(&*fence)),
+            }
         }
         Ok(0)
     }
@@ -584,18 +594,4 @@ impl DxgFile {
         }
         Ok(0)
     }
-}
-
-/// The GPU time of DRM file `file`, for `dxg_show_fdinfo()`
-/// (drm/features_helpers.c).
-///
-/// # Safety
-///
-/// `file` is an open DRM file of a dxg device (the DRM core's fdinfo
-/// callback guarantees it).
-#[no_mangle]
-pub(crate) unsafe extern "C" fn dxg_file_engine_ns(file: *mut kernel::bindings::drm_file) -> u64 {
-    // SAFETY: see the function's safety section.
-    let f = unsafe { drm::File::<DxgFile>::from_raw(file) };
-    f.inner().stats.busy_ns()
 }

@@ -161,8 +161,9 @@ pub(crate) fn existing_allocation(obj: &DxgGem, file: &DxgFile, id: u32) -> Opti
 
 /// Import `src`, an object of another dxg adapter, into `dev`: a new
 /// object over the same pages (the same shmem file) with its own GPADL;
-/// its host allocations are created when a device of `dev` maps it.
-fn import_sibling(dev: &DxgDevice, src: &DxgGem) -> Result<ARef<DxgGem>> {
+/// its host allocations are created when a device of `dev` maps it
+/// (`drm::Driver::gem_prime_import_sibling`).
+pub(crate) fn import_sibling(dev: &DxgDevice, src: &DxgGem) -> Result<ARef<DxgGem>> {
     let size = gem::BaseObject::size(src);
     let mut priv_data = KVec::with_capacity(src.priv_data.len(), GFP_KERNEL)?;
     priv_data.extend_from_slice(&src.priv_data, GFP_KERNEL)?;
@@ -177,33 +178,4 @@ fn import_sibling(dev: &DxgDevice, src: &DxgGem) -> Result<ARef<DxgGem>> {
     })?;
     share_pages(&obj)?;
     Ok(obj)
-}
-
-/// `drm_driver.gem_prime_import` for a dma-buf of another dxg adapter
-/// (called from drm/features_helpers.c); returns a new reference or an
-/// `ERR_PTR`.
-///
-/// # Safety
-///
-/// `dev` is a registered dxg DRM device and `src` a live object of another
-/// dxg DRM device (the caller checked its driver), kept alive by the
-/// dma-buf being imported.
-#[no_mangle]
-pub(crate) unsafe extern "C" fn dxg_gem_import_sibling(
-    dev: *mut kernel::bindings::drm_device,
-    src: *mut kernel::bindings::drm_gem_object,
-) -> *mut kernel::bindings::drm_gem_object {
-    // SAFETY: see the function's safety section.
-    let dev = unsafe { DxgDevice::from_raw(dev) };
-    // SAFETY: `src` is an object of a dxg device, so a `DxgGem`.
-    let src: &DxgGem = unsafe { gem::IntoGEMObject::from_raw(src) };
-    match import_sibling(dev, src) {
-        Ok(obj) => {
-            let raw = gem::IntoGEMObject::as_raw(&*obj);
-            // The reference goes to the caller.
-            let _ = ARef::into_raw(obj);
-            raw
-        }
-        Err(e) => e.to_ptr(),
-    }
 }

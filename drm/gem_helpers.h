@@ -21,7 +21,7 @@ struct page **dxg_gem_pages(struct drm_gem_object *obj);
 /*
  * Make the fresh shmem object @obj use the shmem file (the pages) of
  * @src, a dxg object of another adapter of the same size (PRIME import
- * across adapters, decisions.md #8).
+ * across adapters: a re-wrap of the same pages, Documentation/dxg.rst).
  */
 int dxg_gem_share_backing(struct drm_gem_object *obj,
 			  struct drm_gem_object *src);

@@ -23,9 +23,11 @@
 //! the VM's event lock is never held while taking either.
 
 use kernel::{
+    dma_fence::{DriverFence, Fence, FenceContext},
     new_mutex, new_spinlock_irq,
     prelude::*,
     sync::{
+        aref::ARef,
         atomic::{Atomic, Relaxed},
         Arc, Mutex, SpinLockIrq,
     },
@@ -46,7 +48,6 @@ use crate::proto::{
     syncmsg::{SignalSyncObjectMsg, WaitFromCpuMsg},
     Handle, U64,
 };
-use crate::sys::fence::Fence;
 
 /// GPU time used by one DRM file's contexts (fdinfo `drm-engine-gpu`).
 pub(crate) struct EngineStats {
@@ -75,7 +76,7 @@ impl EngineStats {
 /// A submitted, unsignalled fence.
 struct Pending {
     value: u64,
-    fence: Fence,
+    fence: DriverFence,
     submitted: Instant<Monotonic>,
 }
 
@@ -123,13 +124,16 @@ impl Timeline {
                     .busy_ns
                     .fetch_add(u64::try_from(busy).unwrap_or(0), Relaxed);
                 st.last_done = Some(now);
-                if done.push(p.fence.clone(), GFP_ATOMIC).is_err() {
+                if done.reserve(1, GFP_ATOMIC).is_err() {
                     // Out of memory: signal under the lock instead.
                     p.fence.signal(Ok(()));
+                    continue;
                 }
+                // Within the capacity just reserved: cannot fail.
+                let _ = done.push(p.fence, GFP_ATOMIC);
             }
         }
-        for f in done.iter() {
+        for f in done {
             f.signal(Ok(()));
         }
     }
@@ -143,13 +147,13 @@ impl Timeline {
             }
             core::mem::take(&mut st.pending)
         };
-        for p in pending.iter() {
+        for p in pending {
             p.fence.signal(Err(err));
         }
     }
 
     /// Add the fence of value `value`.
-    fn add(&self, value: u64, fence: Fence) -> Result {
+    fn add(&self, value: u64, fence: DriverFence) -> Result {
         let mut st = self.state.lock();
         if let Some(e) = st.failed {
             fence.signal(Err(e));
@@ -208,7 +212,8 @@ pub(crate) struct HostContext {
     handle: Handle,
     /// The context's host monitored fence.
     sync: Handle,
-    fence_context: u64,
+    /// The timeline of the context's `dma_fence`s.
+    fence_context: FenceContext,
     timeline: Arc<Timeline>,
     /// Serialises submissions; holds the last submitted fence value.
     #[pin]
@@ -288,7 +293,7 @@ impl HostContext {
                 device,
                 handle,
                 sync,
-                fence_context: Fence::new_context(),
+                fence_context: FenceContext::new(c"dxg", c"context"),
                 timeline,
                 submit_lock <- new_mutex!(0, "dxg_submit"),
             }),
@@ -309,7 +314,7 @@ impl HostContext {
     }
 
     /// Submit `s`; the returned fence signals when the host has run it.
-    pub(crate) fn submit(&self, s: &Submission<'_>) -> Result<Fence> {
+    pub(crate) fn submit(&self, s: &Submission<'_>) -> Result<ARef<Fence>> {
         let dev = &self.device;
         let a = dev.adapter();
         let mut last = self.submit_lock.lock();
@@ -328,8 +333,9 @@ impl HostContext {
         check_status(&a.request_msg(&msg, 8)?)?;
         // The work is queued: from here on the value is used.
         *last = value;
-        let fence = Fence::new(self.fence_context, value)?;
-        self.timeline.add(value, fence.clone())?;
+        let signaller = self.fence_context.new_fence(value)?;
+        let fence: ARef<Fence> = signaller.fence().into();
+        self.timeline.add(value, signaller)?;
         let objects = [self.sync];
         let values = [U64::new(value)];
         let r = SignalSyncObjectMsg::new(

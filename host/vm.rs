@@ -33,9 +33,9 @@ use crate::proto::{
 use crate::vmbus::{
     channel::{Channel, Notify},
     hv::HvMmio,
-    loopback,
-    memory::IoPages,
 };
+#[cfg(dxg_test)]
+use crate::vmbus::{loopback, memory::IoPages};
 
 /// Something waiting for a guest event.
 pub(crate) trait GuestEvent: Send + Sync {
@@ -46,7 +46,8 @@ pub(crate) trait GuestEvent: Send + Sync {
 
 /// The memory behind the IO space, by transport.
 pub(crate) enum IoMem {
-    /// Guest pages the loopback host maps.
+    /// Guest pages the loopback host maps (test build).
+    #[cfg(dxg_test)]
     Loopback(Arc<IoPages>),
     /// MMIO reserved from the VMBus range, which the Hyper-V host backs.
     Vmbus(Arc<HvMmio>),
@@ -56,6 +57,7 @@ impl IoMem {
     /// The guest-physical start SETIOSPACEREGION names.
     fn start(&self) -> u64 {
         match self {
+            #[cfg(dxg_test)]
             IoMem::Loopback(_) => loopback::IO_SPACE_START,
             IoMem::Vmbus(m) => m.start(),
         }
@@ -64,6 +66,7 @@ impl IoMem {
     /// Length in bytes.
     fn len(&self) -> usize {
         match self {
+            #[cfg(dxg_test)]
             IoMem::Loopback(p) => p.len(),
             IoMem::Vmbus(m) => m.len(),
         }
@@ -72,6 +75,7 @@ impl IoMem {
     /// The kernel mapping.
     fn vaddr(&self) -> NonNull<u8> {
         match self {
+            #[cfg(dxg_test)]
             IoMem::Loopback(p) => p.vaddr(),
             IoMem::Vmbus(m) => m.vaddr(),
         }

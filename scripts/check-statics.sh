@@ -14,8 +14,9 @@
 #    variable is refused; `const` items and `static const` C tables are fine.
 # 2. For each built module, lists every writable data symbol (.data, .bss;
 #    `.data.rel.ro` is relocated read-only data, i.e. constant tables) and
-#    refuses any that is not a module registration or a lockdep class key
-#    (the keys the lock initialisers create, which only lockdep writes).
+#    refuses any that is not a module registration, a lockdep class key
+#    (the keys the lock initialisers create, which only lockdep writes) or,
+#    in a KASAN build, the compiler's global descriptors and ODR indicators.
 #    This catches what macros expand to, which the source scan cannot see.
 #
 # Prints one line per item; exits 1 if anything was refused.
@@ -71,8 +72,13 @@ for ko in "$@"; do
 		/^ *\[ *[0-9]+\]/ { s = $0; sub(/^ *\[ */, "", s); n = s + 0; sub(/^[0-9]+\] */, "", s)
 			split(s, a, " "); sec[n] = a[1]; next }
 		$4 == "OBJECT" && $7 ~ /^[0-9]+$/ { name = $8; for (i = 9; i <= NF; i++) name = name " " $i
-			print sec[$7] "\t" name }')
-	while IFS=$'\t' read -r sec name; do
+			print sec[$7] "\t" $3 "\t" name }')
+	# KASAN builds: the compiler describes every instrumented global in an
+	# unnamed array of struct kasan_global (64 bytes each, registered with
+	# __asan_register_globals()) and gives each global an ODR indicator.
+	kasan=0
+	if "$NM" -u "$ko" 2>/dev/null | grep '__asan_register_globals' >/dev/null; then kasan=1; fi
+	while IFS=$'\t' read -r sec size name; do
 		[ -n "$sec" ] || continue
 		case "$sec" in
 		.data.rel.ro*|.rodata*|.modinfo|__param|__ksymtab*|.gnu.linkonce.this_module|__versions|.init.rodata*)
@@ -82,10 +88,17 @@ for ko in "$@"; do
 		esac
 		[ "$kind" = writable ] || continue
 		case "$name" in
-		*::__MOD|*::THIS_MODULE|__this_module|*::module_parameters::*|*__param_str*|__UNIQUE_ID_*)
+		*::__MOD|*::THIS_MODULE|__this_module|*::module_parameters::*|*__param_str*|*__UNIQUE_ID_*)
 			say ok "$(basename "$ko"): $sec $name (module registration)" ;;
 		*::CLASS|__key.*|*::__key*)
 			say ok "$(basename "$ko"): $sec $name (lockdep class key)" ;;
+		__odr_asan_gen_*)
+			if [ $kasan = 1 ]; then say ok "$(basename "$ko"): $sec $name (KASAN ODR indicator)"
+			else say REFUSED "$(basename "$ko"): $sec $name (writable global)"; fi ;;
+		__unnamed_*|anon.*)
+			if [ $kasan = 1 ] && [ $((size % 64)) = 0 ]; then
+				say ok "$(basename "$ko"): $sec $name, $size bytes (KASAN global descriptors)"
+			else say REFUSED "$(basename "$ko"): $sec $name, $size bytes (writable global)"; fi ;;
 		*)
 			say REFUSED "$(basename "$ko"): $sec $name (writable global)" ;;
 		esac

@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: GPL-2.0
 #
 # Install, idempotently, what building and testing dxg needs on a Debian 12
-# (bookworm) host: the kernel's Rust toolchain (rustc-web + rust-web-src),
+# (bookworm) host: the kernel's Rust toolchain (rustc-web + rust-web-src, and
+# rust-web-clippy: the production module is built with CLIPPY=1),
 # LLVM/Clang 19, the kernel build tools, debootstrap, QEMU 10 from
 # bookworm-backports and bindgen-cli from the crates registry.
 #
@@ -10,7 +11,7 @@
 # cannot be installed (not root, no apt), stops with one message naming it.
 set -eu
 
-PKGS="rustc-web rust-web-src clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc
+PKGS="rustc-web rust-web-src rust-web-clippy clang-19 lld-19 llvm-19 libclang-19-dev flex bison bc
 libelf-dev libssl-dev cpio kmod xz-utils make gcc libc6-dev python3 debootstrap
 rsync libdrm-dev pkg-config"
 BINDGEN_VERSION=0.71.1

@@ -10,15 +10,9 @@
  * per job; this header only gathers them (paths are relative to the
  * module root, which Kbuild puts on the include path).
  */
-#include <linux/dma-fence-chain.h>
-#include <drm/drm_syncobj.h>
-
-#include "sys/fence_helpers.h"
 #include "vmbus/page_helpers.h"
 #include "vmbus/hv_helpers.h"
-#include "drm/features_helpers.h"
 #include "drm/gem_helpers.h"
-#include "drm/syncobj_helpers.h"
 #include "bind/pci_helpers.h"
 #include "bind/hv_driver.h"
 #include "bind/workqueue.h"

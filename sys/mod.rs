@@ -9,7 +9,6 @@
 //!
 //! - [`util`]: small glue (raw device pointers, the wait for a host's
 //!   answer);
-//! - [`fence`]: `dma_fence` glue, used by host contexts and DRM syncobjs.
 //!
 //! The kernel API part is generated with `--no-recursive-allowlist`: every
 //! type these functions mention is the `kernel::bindings` type, so values
@@ -17,7 +16,6 @@
 //!
 //! Uses no other layer of the crate.
 
-pub(crate) mod fence;
 pub(crate) mod util;
 
 #[allow(
@@ -31,7 +29,7 @@ pub(crate) mod util;
     clippy::all
 )]
 mod kapi {
-    include!("dxg_kapi_generated.rs");
+    include!(concat!(env!("DXG_GEN_DIR"), "/dxg_kapi_generated.rs"));
 }
 
 pub(crate) use kapi::*;
@@ -47,10 +45,18 @@ pub(crate) use kapi::*;
     clippy::all
 )]
 pub(crate) mod uapi {
-    include!("dxg_uapi_generated.rs");
+    // bindgen's `Default` impls are `unsafe { zeroed() }` without a SAFETY
+    // comment: all-zero is a valid value of these plain-integer structs.
+    #[allow(clippy::undocumented_unsafe_blocks)]
+    mod generated {
+        include!(concat!(env!("DXG_GEN_DIR"), "/dxg_uapi_generated.rs"));
+    }
+    pub(crate) use generated::*;
 
+    #[cfg(dxg_test)]
     use kernel::ioctl::{_IOW, _IOWR};
 
+    #[cfg(dxg_test)]
     const LOOPBACK_BASE: u32 = DXG_LOOPBACK_IOCTL_BASE as u32;
 
     /// `DRM_IOCTL_DXG_*` (bindgen cannot expand `DRM_IOWR()`): one
@@ -79,9 +85,11 @@ pub(crate) mod uapi {
     }
 
     /// `DXG_LOOPBACK_IOCTL_OFFER` (bindgen cannot expand `_IOWR()`).
+    #[cfg(dxg_test)]
     pub(crate) const DXG_LOOPBACK_IOCTL_OFFER: u32 =
         _IOWR::<dxg_loopback_offer>(LOOPBACK_BASE, 0x40);
     /// `DXG_LOOPBACK_IOCTL_RESCIND`.
+    #[cfg(dxg_test)]
     pub(crate) const DXG_LOOPBACK_IOCTL_RESCIND: u32 =
         _IOW::<dxg_loopback_rescind>(LOOPBACK_BASE, 0x41);
 
@@ -93,12 +101,16 @@ pub(crate) mod uapi {
     // SAFETY: plain C structs of integers without padding (sizes asserted
     // above): any byte pattern is a valid value, and no byte is
     // uninitialised.
+    #[cfg(dxg_test)]
     unsafe impl kernel::transmute::FromBytes for dxg_loopback_offer {}
     // SAFETY: see above.
+    #[cfg(dxg_test)]
     unsafe impl kernel::transmute::AsBytes for dxg_loopback_offer {}
     // SAFETY: see above.
+    #[cfg(dxg_test)]
     unsafe impl kernel::transmute::FromBytes for dxg_loopback_rescind {}
     // SAFETY: see above.
+    #[cfg(dxg_test)]
     unsafe impl kernel::transmute::AsBytes for dxg_loopback_record {}
 
     const _: () = assert!(core::mem::size_of::<drm_dxg_sync>() == 16);

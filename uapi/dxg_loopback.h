@@ -45,7 +45,7 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/* Channel kinds (Hyper-V channel class GUIDs, dxgkrnl-protocol.md §2.1). */
+/* Channel kinds (Hyper-V channel class GUIDs, dxgkrnl dxgmodule.c id_table). */
 #define DXG_LOOPBACK_CHANNEL_VM		0	/* VM-level ("global") channel */
 #define DXG_LOOPBACK_CHANNEL_VGPU	1	/* per-vGPU channel */
 

@@ -32,7 +32,9 @@ use kernel::{
 
 use crate::proto::vmbus::{self, PacketType};
 use crate::sys::util::{wait_until, WaitEnd};
-use crate::vmbus::{hv::HvLink, loopback::LoopLink, memory::PageRefs};
+#[cfg(dxg_test)]
+use crate::vmbus::loopback::LoopLink;
+use crate::vmbus::{hv::HvLink, memory::PageRefs};
 
 /// Which kind of channel an offer is (its VMBus device type).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,7 +51,8 @@ pub(crate) type LostHook = fn(&Channel);
 
 /// How a channel moves packets to the host.
 pub(crate) enum Link {
-    /// The loopback transport: a user process plays the host.
+    /// The loopback transport: a user process plays the host (test build).
+    #[cfg(dxg_test)]
     Loopback(Arc<LoopLink>),
     /// A VMBus channel to the Hyper-V host.
     Vmbus(Arc<HvLink>),
@@ -95,6 +98,7 @@ impl Link {
     /// Queue one packet; `EAGAIN` if the ring (queue) is full.
     fn send(&self, payload: &[u8], trans_id: u64, completion: bool) -> Result {
         match self {
+            #[cfg(dxg_test)]
             Link::Loopback(l) => l.send(payload, trans_id, completion),
             Link::Vmbus(l) => l.send(payload, trans_id, completion),
         }
@@ -102,6 +106,7 @@ impl Link {
 
     fn gpadl_establish(&self, pages: Arc<PageRefs>) -> Result<u32> {
         match self {
+            #[cfg(dxg_test)]
             Link::Loopback(l) => l.gpadl_establish(pages),
             Link::Vmbus(l) => l.gpadl_establish(pages),
         }
@@ -109,6 +114,7 @@ impl Link {
 
     fn gpadl_teardown(&self, id: u32) {
         match self {
+            #[cfg(dxg_test)]
             Link::Loopback(l) => l.gpadl_teardown(id),
             Link::Vmbus(l) => l.gpadl_teardown(id),
         }
@@ -117,6 +123,7 @@ impl Link {
     /// Deliver the host's packets to `target` from now on.
     pub(crate) fn attach(&self, target: Target) {
         match self {
+            #[cfg(dxg_test)]
             Link::Loopback(l) => l.attach(target),
             Link::Vmbus(l) => l.attach(target),
         }
@@ -125,6 +132,7 @@ impl Link {
     /// Stop delivering.
     pub(crate) fn detach(&self) {
         match self {
+            #[cfg(dxg_test)]
             Link::Loopback(l) => l.detach(),
             Link::Vmbus(l) => l.detach(),
         }

@@ -341,6 +341,11 @@ impl PacketSource for HvLink {
 }
 
 /// The channel callback (softirq context).
+///
+/// # Safety
+///
+/// `context` is the `HvLink` the channel was opened with, and the channel
+/// is still open (`vmbus_close()` waits for a running callback).
 unsafe extern "C" fn channel_callback(context: *mut core::ffi::c_void) {
     // SAFETY: `context` is the `HvLink` the channel was opened with; the
     // link outlives the open channel (it is closed before the link drops).

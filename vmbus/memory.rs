@@ -16,8 +16,9 @@
 
 use core::ptr::NonNull;
 
-use kernel::page::PAGE_SIZE;
-use kernel::{bindings, page::Page, prelude::*};
+#[cfg(dxg_test)]
+use kernel::page::{Page, PAGE_SIZE};
+use kernel::{bindings, prelude::*};
 
 use crate::sys;
 
@@ -87,6 +88,7 @@ impl Drop for PageRefs {
 /// # Invariants
 ///
 /// `vaddr` is a `vmap()` of all of `pages`, `len` bytes, unmapped on drop.
+#[cfg(dxg_test)]
 pub(crate) struct IoPages {
     pages: KVec<Page>,
     vaddr: NonNull<u8>,
@@ -95,10 +97,13 @@ pub(crate) struct IoPages {
 
 // SAFETY: the mapping is plain memory; the object only hands out the
 // address, and every access through it is a volatile 64-bit read or write.
+#[cfg(dxg_test)]
 unsafe impl Send for IoPages {}
 // SAFETY: see above.
+#[cfg(dxg_test)]
 unsafe impl Sync for IoPages {}
 
+#[cfg(dxg_test)]
 impl IoPages {
     /// Allocate `len` bytes (a multiple of the page size) of zeroed pages.
     pub(crate) fn new(len: usize) -> Result<Self> {
@@ -138,6 +143,7 @@ impl IoPages {
     }
 }
 
+#[cfg(dxg_test)]
 impl Drop for IoPages {
     fn drop(&mut self) {
         // SAFETY: by the type invariant `vaddr` came from `vmap()`; the

@@ -12,5 +12,6 @@
 
 pub(crate) mod channel;
 pub(crate) mod hv;
+#[cfg(dxg_test)]
 pub(crate) mod loopback;
 pub(crate) mod memory;

@@ -19,7 +19,7 @@ for n in $nodes; do
 	dxg-example $n || { host_log; fail "dxg-example $n"; }
 	dxg-example --resident $n || { host_log; fail "dxg-example --resident $n"; }
 done
-# PRIME across adapters, both ways (decisions.md #8).
+# PRIME across adapters, both ways (a re-wrap of the same pages).
 set -- $nodes
 dxg-example --cross $1 $2 || { host_log; fail "PRIME from $1 to $2"; }
 dxg-example --cross $2 $1 || { host_log; fail "PRIME from $2 to $1"; }

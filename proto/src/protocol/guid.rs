@@ -76,7 +76,7 @@ impl Guid {
 
     /// The four config-space dwords of this GUID (inverse of
     /// [`Guid::from_dwords`]).
-    pub const fn to_dwords(&self) -> [u32; 4] {
+    pub const fn to_dwords(self) -> [u32; 4] {
         let b = &self.0;
         [
             u32::from_le_bytes([b[0], b[1], b[2], b[3]]),

@@ -138,7 +138,7 @@ fn check_fdinfo(node: &Node, min_memory: u64) -> Result<(), String> {
     }
     key("drm-client-id:")?;
     key("drm-pdev:")?;
-    for k in ["drm-total-system:", "drm-resident-system:"] {
+    for k in ["drm-total-memory:", "drm-resident-memory:"] {
         let v = kib(k)?;
         if v < min_memory {
             return Err(format!("{k} {v} bytes, expected at least {min_memory}"));
