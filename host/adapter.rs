@@ -4,7 +4,8 @@
 //!
 //! An adapter is a vGPU PCI function paired with its vGPU channel, inside
 //! the VM whose VM-level channel is bound. Opening it follows the host's
-//! start-up sequence (protocol §2.5): OPENADAPTER on the vGPU channel, then
+//! start-up sequence as dxgkrnl sends it (dxgadapter_set_vmbus() in
+//! dxgadapter.c): OPENADAPTER on the vGPU channel, then
 //! GETINTERNALADAPTERINFO. Dropping it sends CLOSEADAPTER (best effort: a
 //! dead channel fails at once, nothing waits).
 
@@ -35,7 +36,8 @@ pub(crate) struct Adapter {
     vgpu: Arc<Channel>,
     framing: Framing,
     host_handle: Handle,
-    /// The adapter LUID user space sees: the channel LUID (protocol §2.4).
+    /// The adapter LUID user space sees: the channel LUID (dxgkrnl ioctl.c,
+    /// dxgkio_enum_adapters() reports `struct dxgadapter`'s `luid`).
     luid: Luid,
     version: u32,
     compute_only: bool,

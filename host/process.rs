@@ -4,9 +4,10 @@
 //!
 //! The host scopes devices, contexts and allocations to a host process
 //! (CREATEPROCESS on the VM-level channel). dxgkrnl keeps one per guest
-//! thread group in a global table; dxg creates one per open DRM file, so a
-//! file's host objects die with the file and nothing is shared by accident
-//! (protocol reference §12).
+//! thread group in a global table (dxgglobal_get_current_process() in
+//! dxgmodule.c, dxgprocess_create() in dxgprocess.c); dxg creates one per
+//! open DRM file, so a file's host objects die with the file and nothing is
+//! shared by accident.
 
 use kernel::{prelude::*, sync::Arc};
 

@@ -100,7 +100,9 @@ pub(crate) fn check_status(reply: &[u8]) -> Result {
     st.check().map(|_| ()).map_err(errno)
 }
 
-/// Decode a reply that has no status field (protocol §4.7, "raw data").
+/// Decode a reply that has no status field ("raw data": the `*_return`
+/// structures of dxgkrnl dxgvmbus.h without a `status`, such as
+/// `dxgkvmb_command_createdevice_return`).
 ///
 /// How the host reports failure for those is not documented; hosts answer
 /// with a bare NTSTATUS, which is shorter than any such reply. So a reply

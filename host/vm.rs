@@ -2,8 +2,9 @@
 
 //! The per-VM object.
 //!
-//! Hyper-V keeps some protocol state VM-wide (protocol §3): the VM-level
-//! channel, the IO space, host processes and host-to-guest notifications.
+//! Hyper-V keeps some protocol state VM-wide (dxgkrnl keeps it in struct
+//! dxgglobal, dxgkrnl.h): the VM-level channel, the IO space, host
+//! processes and host-to-guest notifications.
 //! dxg keeps it in one [`Vm`], owned by the bound VM-level channel device
 //! (`bind/chandev.rs`) — never in module-global state — and shared by the
 //! adapters of that VM.

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Adapter-level vGPU commands (reference §6.3, §6.4): OPENADAPTER,
-//! CLOSEADAPTER, GETINTERNALADAPTERINFO, QUERYADAPTERINFO.
+//! Adapter-level vGPU commands: OPENADAPTER, CLOSEADAPTER,
+//! GETINTERNALADAPTERINFO, QUERYADAPTERINFO (dxgkrnl dxgvmbus.c,
+//! dxgvmb_send_open_adapter(), dxgvmb_send_close_adapter(),
+//! dxgvmb_send_get_internal_adapter_info() and
+//! dxgvmb_send_query_adapter_info()).
 
 use zerocopy::little_endian::{U16, U32};
 use zerocopy::{FromZeros, IntoBytes};
@@ -205,7 +208,9 @@ impl AdapterInfoReply {
     }
 
     /// True if the host enabled asynchronous messages (VM-wide routing
-    /// change, see reference §4.5).
+    /// change: dxgkrnl dxgvmbus.c, dxgvmb_send_get_internal_adapter_info()
+    /// sets `dxgglobal->async_msg_enabled`, after which init_message()
+    /// sends vGPU commands on the global channel).
     pub const fn async_msg_enabled(&self) -> bool {
         self.flags.get() & ADAPTER_INFO_ASYNC_MSG_ENABLED != 0
     }

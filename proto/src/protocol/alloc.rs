@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Allocations (reference §6.8): CREATEALLOCATION and DESTROYALLOCATION.
+//! Allocations: CREATEALLOCATION and DESTROYALLOCATION (dxgkrnl dxgvmbus.c,
+//! dxgvmb_send_create_allocation() and dxgvmb_send_destroy_allocation()).
 //! Backing allocations with guest memory and CPU access are in
 //! [`super::backing`].
 
@@ -23,7 +24,9 @@ pub const CREATE_ALLOC_FLAG_CREATE_RESOURCE: u32 = 1 << 0;
 /// CREATEALLOCATION flag bit 1: create shared.
 pub const CREATE_ALLOC_FLAG_CREATE_SHARED: u32 = 1 << 1;
 /// CREATEALLOCATION flag bit 5: the allocations are backed by existing
-/// guest system memory (§8.2).
+/// guest system memory (`existing_sysmem` of struct
+/// d3dkmt_createallocationflags in dxgkrnl d3dkmthk.h; set by
+/// copy_private_data() in dxgvmbus.c).
 pub const CREATE_ALLOC_FLAG_EXISTING_SYSMEM: u32 = 1 << 5;
 /// CREATEALLOCATION flag bit 6: NT security sharing.
 pub const CREATE_ALLOC_FLAG_NT_SECURITY_SHARING: u32 = 1 << 6;

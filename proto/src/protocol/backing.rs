@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Backing allocations with guest memory and CPU access (reference §6.9,
-//! §6.10, §8.2): SETEXISTINGSYSMEMSTORE (GPADL), SETEXISTINGSYSMEMPAGES (PFN
-//! list), LOCK2, UNLOCK2.
+//! Backing allocations with guest memory and CPU access:
+//! SETEXISTINGSYSMEMSTORE (GPADL), SETEXISTINGSYSMEMPAGES (PFN list), LOCK2,
+//! UNLOCK2 (dxgkrnl dxgvmbus.c, create_existing_sysmem(),
+//! dxgvmb_send_lock2() and dxgvmb_send_unlock2()).
 //!
 //! Existing-sysmem flow after a successful CREATEALLOCATION: take
 //! `allocation_size` from the reply and check it with

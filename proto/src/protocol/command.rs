@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Channel types and command identifiers (reference §4.4, §5).
+//! Channel types and command identifiers (dxgkrnl dxgvmbus.h: enum
+//! dxgkvmb_commandchanneltype, dxgkvmb_commandtype_global,
+//! dxgkvmb_commandtype and dxgkvmb_commandtype_host_to_vm).
 
 use core::fmt;
 
@@ -29,7 +31,9 @@ macro_rules! id_enum {
                 self as $repr
             }
 
-            /// The identifier's name as written in the protocol reference.
+            /// The identifier's name: the variant name, the camel-case form of
+            /// the dxgkrnl dxgvmbus.h enumerator (`CreateAllocation` for
+            /// `DXGK_VMBCOMMAND_CREATEALLOCATION`).
             pub const fn name(self) -> &'static str {
                 match self {
                     $( $name::$variant => stringify!($variant), )*
@@ -70,7 +74,8 @@ id_enum! {
 }
 
 id_enum! {
-    /// VM-level commands (global channel, `VmToHost` header), §5.1.
+    /// VM-level commands (global channel, `VmToHost` header): dxgkrnl
+    /// dxgvmbus.h, enum dxgkvmb_commandtype_global.
     pub enum GlobalCommand: u32, unknown = UnknownCommand {
         /// Create the host process object of a guest client.
         CreateProcess = 1000,
@@ -104,7 +109,8 @@ id_enum! {
 }
 
 id_enum! {
-    /// Per-vGPU commands (`VgpuToHost` header), §5.2.
+    /// Per-vGPU commands (`VgpuToHost` header): dxgkrnl dxgvmbus.h, enum
+    /// dxgkvmb_commandtype.
     pub enum VgpuCommand: u32, unknown = UnknownCommand {
         /// CREATEDEVICE.
         CreateDevice = 0,
@@ -246,7 +252,8 @@ id_enum! {
 }
 
 id_enum! {
-    /// Host-to-guest commands (in-band on the global channel), §5.3.
+    /// Host-to-guest commands (in-band on the global channel): dxgkrnl
+    /// dxgvmbus.h, enum dxgkvmb_commandtype_host_to_vm.
     pub enum HostCommand: u32, unknown = UnknownCommand {
         /// Signal a guest event id.
         SignalGuestEvent = 0,

@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Contexts and paging queues (reference §6.6, §6.7): CREATECONTEXTVIRTUAL,
-//! DESTROYCONTEXT, CREATEPAGINGQUEUE, DESTROYPAGINGQUEUE.
+//! Contexts and paging queues: CREATECONTEXTVIRTUAL, DESTROYCONTEXT,
+//! CREATEPAGINGQUEUE, DESTROYPAGINGQUEUE (dxgkrnl dxgvmbus.c,
+//! dxgvmb_send_create_context(), dxgvmb_send_destroy_context(),
+//! dxgvmb_send_create_paging_queue() and
+//! dxgvmb_send_destroy_paging_queue()).
 
 use zerocopy::little_endian::{I32, U32, U64};
 use zerocopy::IntoBytes;

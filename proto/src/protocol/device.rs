@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Device commands (reference §6.5, §6.19): CREATEDEVICE, DESTROYDEVICE,
-//! FLUSHDEVICE, GETDEVICESTATE.
+//! Device commands: CREATEDEVICE, DESTROYDEVICE, FLUSHDEVICE,
+//! GETDEVICESTATE (dxgkrnl dxgvmbus.c, dxgvmb_send_create_device(),
+//! dxgvmb_send_destroy_device(), dxgvmb_send_flush_device() and
+//! dxgvmb_send_get_device_state()).
 
 use zerocopy::little_endian::{U32, U64};
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};

@@ -1,8 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! VM-level commands on the global channel (reference §6.1, §6.2, §6.13,
-//! §6.20): IO space, host processes, NT shared objects, opening shared sync
-//! objects. DESTROYSYNCOBJECT is in [`super::sync`].
+//! VM-level commands on the global channel: IO space, host processes, NT
+//! shared objects, opening shared sync objects (dxgkrnl dxgvmbus.c,
+//! dxgvmb_send_set_iospace_region(), dxgvmb_send_create_process(),
+//! dxgvmb_send_destroy_process(), dxgvmb_send_create_nt_shared_object(),
+//! dxgvmb_send_destroy_nt_shared_object() and
+//! dxgvmb_send_open_sync_object_nt()). DESTROYSYNCOBJECT is in
+//! [`super::sync`].
 
 use zerocopy::little_endian::{U16, U32, U64};
 use zerocopy::FromZeros;

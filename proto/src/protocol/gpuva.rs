@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! GPU virtual address management (reference §6.11):
-//! MAPGPUVIRTUALADDRESS, RESERVEGPUVIRTUALADDRESS, FREEGPUVIRTUALADDRESS,
-//! UPDATEGPUVIRTUALADDRESS.
+//! GPU virtual address management: MAPGPUVIRTUALADDRESS,
+//! RESERVEGPUVIRTUALADDRESS, FREEGPUVIRTUALADDRESS, UPDATEGPUVIRTUALADDRESS
+//! (dxgkrnl dxgvmbus.c, dxgvmb_send_map_gpu_va(),
+//! dxgvmb_send_reserve_gpu_va(), dxgvmb_send_free_gpu_va() and
+//! dxgvmb_send_update_gpu_va()).
 
 use zerocopy::little_endian::{U32, U64};
 #[cfg(test)]

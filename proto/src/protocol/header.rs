@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! dxgkrnl message framing: the extension header and the command headers
-//! (reference §4.3, §4.4).
+//! dxgkrnl message framing: the extension header (dxgkrnl dxgvmbus.c,
+//! struct dxgvmb_ext_header, added by init_message()) and the command
+//! headers (dxgvmbus.h, struct dxgkvmb_command_vm_to_host,
+//! dxgkvmb_command_vgpu_to_host and dxgkvmb_command_host_to_vm).
 //!
 //! A guest-to-host message is `[ExtHeader]` (only when the negotiated
 //! version is >= 40) followed by a command structure whose first 24 bytes

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Host-to-guest messages (reference §5.3, §6.19, §6.22). They arrive as
-//! in-band packets on the global channel only, without extension header,
-//! and are never answered with a completion.
+//! Host-to-guest messages (dxgkrnl dxgvmbus.h, enum
+//! dxgkvmb_commandtype_host_to_vm; dxgvmbus.c, process_inband_packet(),
+//! signal_guest_event() and set_guest_data()). They arrive as in-band
+//! packets on the global channel only, without extension header, and are
+//! never answered with a completion.
 
 use zerocopy::little_endian::{U32, U64};
 use zerocopy::FromBytes;

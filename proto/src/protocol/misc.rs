@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Escapes and queries (reference §6.17, §6.18): ESCAPE, QUERYSTATISTICS,
-//! QUERYVIDEOMEMORYINFO.
+//! Escapes and queries: ESCAPE, QUERYSTATISTICS, QUERYVIDEOMEMORYINFO
+//! (dxgkrnl dxgvmbus.c, dxgvmb_send_escape(), dxgvmb_send_query_statistics()
+//! and dxgvmb_send_query_vidmem_info()).
 
 use zerocopy::little_endian::{U32, U64};
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};

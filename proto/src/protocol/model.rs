@@ -35,7 +35,9 @@ pub struct ModelAllocPriv {
 const _: () = assert!(core::mem::size_of::<ModelAllocPriv>() == 8);
 
 /// The standard-allocation descriptor sent as resource-level private data
-/// when the `standard_allocation` flag is set (reference §6.8).
+/// when the `standard_allocation` flag is set (struct
+/// d3dkmt_createstandardallocation in dxgkrnl d3dkmthk.h, copied into
+/// CREATEALLOCATION by copy_private_data() in dxgvmbus.c).
 #[derive(
     Clone, Copy, Debug, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned,
 )]

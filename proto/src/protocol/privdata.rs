@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Private driver data (reference §8.4): opaque blobs of the vendor
-//! user-mode and kernel-mode drivers. The protocol only bounds and copies
-//! them; several messages carry one blob per array element, concatenated.
+//! Private driver data: opaque blobs of the vendor user-mode and
+//! kernel-mode drivers. The protocol only bounds and copies them; several
+//! messages carry one blob per array element, concatenated (for
+//! CREATEALLOCATION: dxgkrnl dxgvmbus.c, copy_private_data() and
+//! create_local_allocations()).
 
 use super::codec::usize_from;
 use super::error::{ProtoError, ProtoResult};

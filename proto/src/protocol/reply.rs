@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Reply shapes (reference §4.7) and the generic NTSTATUS reply.
+//! Reply shapes (the `*_return` structures of dxgkrnl dxgvmbus.h) and the
+//! generic NTSTATUS reply (dxgvmbus.c, dxgvmb_send_sync_msg_ntstatus()).
 //!
 //! There is no common reply header. A reply is the payload of the VMBus
-//! completion packet whose transaction id matches the request; its shape
-//! depends on the command. Asynchronous sends get no reply at all.
+//! completion packet whose transaction id matches the request (dxgvmbus.c,
+//! process_completion_packet()); its shape depends on the command.
+//! Asynchronous sends (dxgvmb_send_async_msg()) get no reply at all.
 
 use zerocopy::FromBytes;
 

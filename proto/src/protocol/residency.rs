@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Residency (reference §6.12): MAKERESIDENT and EVICT.
+//! Residency: MAKERESIDENT and EVICT (dxgkrnl dxgvmbus.c,
+//! dxgvmb_send_make_resident() and dxgvmb_send_evict()).
 
 use zerocopy::little_endian::{U32, U64};
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Submission (reference §6.16): SUBMITCOMMAND.
+//! Submission: SUBMITCOMMAND (dxgkrnl dxgvmbus.c,
+//! dxgvmb_send_submit_command()).
 //!
 //! The host executes the command buffer at a GPU virtual address; its
 //! contents are never sent. Ordering against fences is expressed with a

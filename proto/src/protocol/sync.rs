@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Sync objects (reference §6.13-§6.15, §9): CREATESYNCOBJECT,
-//! DESTROYSYNCOBJECT (VM-level), SIGNALSYNCOBJECT,
-//! WAITFORSYNCOBJECTFROMCPU, WAITFORSYNCOBJECTFROMGPU (the last three are
-//! variable-length and live in [`super::syncmsg`]).
+//! Sync objects: CREATESYNCOBJECT, DESTROYSYNCOBJECT (VM-level),
+//! SIGNALSYNCOBJECT, WAITFORSYNCOBJECTFROMCPU, WAITFORSYNCOBJECTFROMGPU (the
+//! last three are variable-length and live in [`super::syncmsg`]). dxgkrnl
+//! sends the first two in dxgvmbus.c, dxgvmb_send_create_sync_object() and
+//! dxgvmb_send_destroy_sync_object().
 
 use zerocopy::little_endian::{U32, U64};
 use zerocopy_derive::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};

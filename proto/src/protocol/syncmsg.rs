@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! The variable-length sync messages (reference §6.14, §6.15):
-//! SIGNALSYNCOBJECT, WAITFORSYNCOBJECTFROMCPU, WAITFORSYNCOBJECTFROMGPU.
+//! The variable-length sync messages: SIGNALSYNCOBJECT,
+//! WAITFORSYNCOBJECTFROMCPU, WAITFORSYNCOBJECTFROMGPU (dxgkrnl dxgvmbus.c,
+//! dxgvmb_send_signal_sync_object(), dxgvmb_send_wait_sync_object_cpu() and
+//! dxgvmb_send_wait_sync_object_gpu()).
 //!
 //! Fence values are little-endian `u64`s that may sit at any byte offset
 //! (after an odd number of 4-byte handles); the [`U64`] type reads them

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 
-//! Guest-side validation helpers for host replies (reference §10.2).
+//! Guest-side validation helpers for host replies (dxg's own rules,
+//! stricter than dxgkrnl's; listed under "Validation rules" in
+//! `Documentation/protocol.rst`).
 //!
 //! The host is not trusted: every reply length is checked against what the
 //! request asked for, every count against what was sent, every size against

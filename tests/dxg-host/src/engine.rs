@@ -1447,7 +1447,8 @@ impl Host {
     }
 
     /// The vGPU channel instance GUID of adapter `i`: the adapter LUID in
-    /// bytes 0-7 (pairing convention, reference §2.4), then "dxghost" and i.
+    /// bytes 0-7 (the pairing convention of dxgkrnl dxgkrnl.h,
+    /// guid_to_luid()), then "dxghost" and i.
     pub fn instance_guid(&self, i: usize) -> Guid {
         let luid = self.sh.cfg.adapters.get(i).map_or(0, |a| a.luid);
         let mut b = [0u8; 16];

@@ -2,7 +2,8 @@
 
 //! The PCI stand-in mailbox: QEMU `pci-testdev` functions (1b36:0005) whose
 //! config space above 0x40 is plain memory. The host writes what Hyper-V
-//! would publish (reference §2.3): channel GUID at 0xC0, version at 0xD0,
+//! would publish (the `DXGK_VMBUS_*_OFFSET` macros of dxgkrnl dxgmodule.c,
+//! read by dxg_pci_probe_device()): channel GUID at 0xC0, version at 0xD0,
 //! vGPU LUID at 0xD4/0xD8, host capabilities at 0xDC.
 
 use std::fs::{self, OpenOptions};
