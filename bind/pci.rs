@@ -33,7 +33,8 @@ use crate::proto::{
     Guid, Luid,
 };
 
-/// Config-space mailbox of the vGPU function (protocol §2.3).
+/// Config-space mailbox of the vGPU function (dxgkrnl dxgmodule.c, the
+/// `DXGK_VMBUS_*_OFFSET` macros).
 mod mailbox {
     /// 16 bytes: instance GUID of the function's vGPU VMBus channel.
     pub(super) const GUID: usize = 0xC0;
@@ -110,7 +111,8 @@ struct Mailbox {
     host_caps: u32,
 }
 
-/// Negotiate through the mailbox (protocol §2.3 steps 1-8).
+/// Negotiate through the mailbox, in the order of dxg_pci_probe_device() in
+/// dxgkrnl dxgmodule.c.
 fn negotiate(pdev: &pci::Device<Core<'_>>) -> Result<Mailbox> {
     let cfg = pdev.config_space();
     cfg.try_write32(GUEST_CAP_WSL2, mailbox::LUID)?;
