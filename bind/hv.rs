@@ -46,7 +46,6 @@ impl HvChannelDevice {
             );
             return Err(EBUSY);
         }
-        let link = HvLink::new(dev)?;
         let io = match kind {
             ChannelKind::Vm => {
                 let size = dev.mmio_size();
@@ -60,7 +59,7 @@ impl HvChannelDevice {
         };
         // From here on, dropping `open` (or `this`, which takes it) closes
         // the channel again.
-        let open = HvLink::open(&link)?;
+        let (link, open) = HvLink::open(dev)?;
         let mut this = KBox::new(
             Self {
                 bound: None,

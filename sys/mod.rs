@@ -9,7 +9,9 @@
 //!
 //! - [`util`]: small glue (raw device pointers, the wait for a host's
 //!   answer);
-//! - [`fence`]: `dma_fence` glue, used by host contexts and DRM syncobjs.
+//! - [`fence`]: `dma_fence` glue, used by host contexts and DRM syncobjs;
+//! - [`revocable`]: a revocable object whose users may sleep (SRCU), for
+//!   the VMBus link's device.
 //!
 //! The kernel API part is generated with `--no-recursive-allowlist`: every
 //! type these functions mention is the `kernel::bindings` type, so values
@@ -18,6 +20,7 @@
 //! Uses no other layer of the crate.
 
 pub(crate) mod fence;
+pub(crate) mod revocable;
 pub(crate) mod util;
 
 #[allow(
