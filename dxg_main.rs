@@ -31,7 +31,7 @@ mod sys;
 mod vmbus;
 
 use kernel::{
-    auxiliary, driver as kdriver,
+    driver as kdriver,
     miscdevice::{MiscDeviceOptions, MiscDeviceRegistration},
     pci as kpci,
     prelude::*,
@@ -83,33 +83,42 @@ impl GuidText {
 }
 
 /// The module: owns every driver registration; no other state.
+///
+/// Fields drop in declaration order, which is the order of module exit:
+///
+/// 1. the loopback device (no session can be open then: each holds a
+///    module reference, so every loopback channel device is gone);
+/// 2. the PCI driver: every adapter goes. A host that times out in a
+///    remove may still queue a reprobe on the VM-level channel's
+///    workqueue;
+/// 3. the channel drivers (VMBus first: a VMBus probe still in progress
+///    looks up through the loopback driver too): every channel device
+///    unbinds, and the VM-level one destroys its workqueue, which runs
+///    the reprobes still queued first. So no reprobe runs once the
+///    module's text is gone.
+///
+/// Init registers them the other way round: the channel drivers first,
+/// since a PCI probe looks its channels up through them.
 #[pin_data(PinnedDrop)]
 struct DxgModule {
-    // Fields drop in declaration order: the loopback device first (no
-    // session can be open then: it holds a module reference), then the PCI
-    // driver (adapters go), then the channel devices' driver.
     loopback: Option<Pin<KBox<vmbus::loopback::Loopback>>>,
-    /// The VMBus driver; `None` on a machine without VMBus.
-    _vmbus: Option<bind::hv::Registration>,
     #[pin]
     _pci: kdriver::Registration<kpci::Adapter<bind::pci::VgpuFunctionDriver>>,
-    #[pin]
-    _channels: kdriver::Registration<auxiliary::Adapter<bind::chandev::ChannelDriver>>,
-    /// Declared last: freed after every driver is gone.
-    _directory: bind::directory::DirectoryStorage,
+    /// The VMBus driver; `None` on a machine without VMBus.
+    _vmbus: Option<bind::hv::Registration>,
+    /// The loopback channel driver.
+    _loop_channels: bind::chandev::LoopRegistration,
 }
 
 impl kernel::InPlaceModule for DxgModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pr_info!("dxg {} loading\n", VERSION);
-        // SAFETY: called once, before any driver that uses the directory
-        // is registered.
-        unsafe { bind::directory::DIRECTORY.init() };
         try_pin_init!(Self {
-            _directory: bind::directory::DirectoryStorage::new()?,
-            _channels <- kdriver::Registration::new(MODULE_NAME, module),
+            // SAFETY: module init registers each channel driver once.
+            _loop_channels: unsafe { bind::chandev::LoopRegistration::new()? },
+            // SAFETY: see above.
+            _vmbus: unsafe { bind::hv::Registration::new()? },
             _pci <- kdriver::Registration::new(MODULE_NAME, module),
-            _vmbus: bind::hv::Registration::new()?,
             loopback: if module_parameters::loopback.value() {
                 let opts = MiscDeviceOptions {
                     name: vmbus::loopback::DEVICE_NAME,

@@ -14,11 +14,12 @@
 #include <drm/drm_syncobj.h>
 
 #include "sys/fence_helpers.h"
+#include "sys/workqueue_helpers.h"
 #include "vmbus/page_helpers.h"
 #include "vmbus/hv_helpers.h"
+#include "vmbus/loopback_helpers.h"
 #include "drm/features_helpers.h"
 #include "drm/gem_helpers.h"
 #include "drm/syncobj_helpers.h"
 #include "bind/pci_helpers.h"
-#include "bind/hv_driver.h"
-#include "bind/workqueue.h"
+#include "bind/channel_drivers.h"

@@ -11,7 +11,8 @@
 //!   answer);
 //! - [`fence`]: `dma_fence` glue, used by host contexts and DRM syncobjs;
 //! - [`revocable`]: a revocable object whose users may sleep (SRCU), for
-//!   the VMBus link's device.
+//!   the VMBus link's device;
+//! - [`workqueue`]: a workqueue its owner allocates and destroys.
 //!
 //! The kernel API part is generated with `--no-recursive-allowlist`: every
 //! type these functions mention is the `kernel::bindings` type, so values
@@ -22,6 +23,7 @@
 pub(crate) mod fence;
 pub(crate) mod revocable;
 pub(crate) mod util;
+pub(crate) mod workqueue;
 
 #[allow(
     dead_code,
