@@ -76,7 +76,6 @@ module! {
 #[cfg(dxg_test)]
 mod test_build {
     use kernel::{
-        auxiliary, driver as kdriver,
         miscdevice::{MiscDeviceOptions, MiscDeviceRegistration},
         prelude::*,
     };
@@ -86,8 +85,7 @@ mod test_build {
     /// `/dev/dxg-loopback`, with `loopback=1`.
     pub(crate) type Loopback = Option<Pin<KBox<vmbus::loopback::Loopback>>>;
     /// The driver of the loopback transport's channel devices.
-    pub(crate) type Channels =
-        kdriver::Registration<auxiliary::Adapter<bind::chandev::ChannelDriver>>;
+    pub(crate) type Channels = bind::chandev::LoopRegistration;
 
     pub(crate) fn loopback() -> Result<Loopback> {
         if !module_parameters::loopback.value() {
@@ -102,8 +100,11 @@ mod test_build {
         )?))
     }
 
-    pub(crate) fn channels(module: &'static ThisModule) -> impl PinInit<Channels, Error> {
-        kdriver::Registration::new(MODULE_NAME, module)
+    /// Register it: before the PCI driver, as a PCI probe looks its
+    /// channels up through it.
+    pub(crate) fn channels() -> Result<Channels> {
+        // SAFETY: module init calls this once.
+        unsafe { bind::chandev::LoopRegistration::new() }
     }
 
     /// With `standin=1`, make the PCI driver bind QEMU's pci-testdev too.
@@ -137,8 +138,8 @@ mod test_build {
         Ok(())
     }
 
-    pub(crate) fn channels(_module: &'static ThisModule) -> impl PinInit<Channels, Error> {
-        Ok::<(), Error>(())
+    pub(crate) fn channels() -> Result<Channels> {
+        Ok(())
     }
 
     pub(crate) fn add_standin() -> Result {
@@ -170,34 +171,41 @@ impl GuidText {
 }
 
 /// The module: owns every driver registration; no other state.
+///
+/// Fields drop in declaration order, which is the order of module exit:
+///
+/// 1. the loopback device (no session can be open then: each holds a
+///    module reference, so every loopback channel device is gone);
+/// 2. the PCI driver: every adapter goes. A host that times out in a
+///    remove may still queue a reprobe on the VM-level channel's
+///    workqueue;
+/// 3. the channel drivers (VMBus first: a VMBus probe still in progress
+///    looks up through the loopback driver too): every channel device
+///    unbinds, and the VM-level one destroys its workqueue, which runs
+///    the reprobes still queued first. So no reprobe runs once the
+///    module's text is gone.
+///
+/// Init registers them the other way round: the channel drivers first,
+/// since a PCI probe looks its channels up through them.
 #[pin_data(PinnedDrop)]
 struct DxgModule {
-    // Fields drop in declaration order: the loopback device first (test
-    // build; no session can be open then: it holds a module reference),
-    // then the PCI driver (adapters go), then the channel devices' drivers.
     _loopback: test_build::Loopback,
-    /// The VMBus driver; `None` on a machine without VMBus.
-    _vmbus: Option<bind::hv::Registration>,
     #[pin]
     _pci: kdriver::Registration<kpci::Adapter<bind::pci::VgpuFunctionDriver>>,
-    /// The loopback transport's channel devices (test build).
-    #[pin]
-    _channels: test_build::Channels,
-    /// Declared last: freed after every driver is gone.
-    _directory: bind::directory::DirectoryStorage,
+    /// The VMBus driver; `None` on a machine without VMBus.
+    _vmbus: Option<bind::hv::Registration>,
+    /// The loopback channel driver (test build).
+    _loop_channels: test_build::Channels,
 }
 
 impl kernel::InPlaceModule for DxgModule {
     fn init(module: &'static ThisModule) -> impl PinInit<Self, Error> {
         pr_info!("dxg {} loading\n", VERSION);
-        // SAFETY: called once, before any driver that uses the directory
-        // is registered.
-        unsafe { bind::directory::DIRECTORY.init() };
         try_pin_init!(Self {
-            _directory: bind::directory::DirectoryStorage::new()?,
-            _channels <- test_build::channels(module),
+            _loop_channels: test_build::channels()?,
+            // SAFETY: module init registers the VMBus driver once.
+            _vmbus: unsafe { bind::hv::Registration::new()? },
             _pci <- kdriver::Registration::new(MODULE_NAME, module),
-            _vmbus: bind::hv::Registration::new()?,
             _loopback: test_build::loopback()?,
         })
         .pin_chain(|_| test_build::add_standin())

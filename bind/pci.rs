@@ -10,10 +10,12 @@
 //! unbind is the hot-unplug path.
 //!
 //! Probe negotiates the interface version through the mailbox, then looks
-//! for the VM-level channel and the vGPU channel in the channel
-//! [`directory`](crate::bind::directory). Until both are bound it returns
-//! `-EPROBE_DEFER`; binding a channel device retries deferred probes, so
-//! either arrival order works.
+//! for the VM-level channel and the vGPU channel among the devices bound
+//! to dxg's channel drivers ([`lookup`](crate::bind::lookup), which only
+//! ever trylocks a channel device: a channel's unbind reprobes this
+//! function while it holds its own device lock). Until both are bound it
+//! returns `-EPROBE_DEFER`; binding a channel device retries deferred
+//! probes, so either arrival order works.
 //!
 //! In QEMU a `pci-testdev` (1b36:0005) stands in for the function. It is
 //! matched only when the `standin` module parameter adds its id as a dynamic
@@ -25,7 +27,7 @@
 
 use kernel::{device::Core, io::Io, pci, prelude::*, sync::Arc};
 
-use crate::bind::directory::{self, ChannelClaim};
+use crate::bind::{chandev::ChannelClaim, lookup};
 use crate::drm::driver::DxgRegistration;
 use crate::host::adapter::Adapter;
 use crate::proto::{
@@ -166,7 +168,7 @@ impl pci::Driver for VgpuFunctionDriver {
         }
         let mb = negotiate(pdev)?;
         let key = Luid::from_guid(&mb.guid);
-        let (Some(vm), Some(vgpu)) = (directory::vm(), directory::vgpu(key)) else {
+        let (Some(vm), Some(vgpu)) = lookup::pair(key)? else {
             dev_info!(
                 pdev.as_ref(),
                 "vGPU function for channel {} waits for its channels\n",

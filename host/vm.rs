@@ -125,7 +125,7 @@ struct Events {
 /// The VM-wide state.
 #[pin_data]
 pub(crate) struct Vm {
-    /// The VM-level channel (also in the channel device's directory entry).
+    /// The VM-level channel (also in the channel device's binding).
     channel: Arc<Channel>,
     /// The IO space the host offered with the VM-level channel.
     offered_io: Option<Arc<IoMem>>,

@@ -10,9 +10,12 @@
  * per job; this header only gathers them (paths are relative to the
  * module root, which Kbuild puts on the include path).
  */
+#include "sys/workqueue_helpers.h"
 #include "vmbus/page_helpers.h"
 #include "vmbus/hv_helpers.h"
+#ifdef DXG_TEST
+#include "vmbus/loopback_helpers.h"
+#endif
 #include "drm/gem_helpers.h"
 #include "bind/pci_helpers.h"
-#include "bind/hv_driver.h"
-#include "bind/workqueue.h"
+#include "bind/channel_drivers.h"

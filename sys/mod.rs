@@ -9,6 +9,9 @@
 //!
 //! - [`util`]: small glue (raw device pointers, the wait for a host's
 //!   answer);
+//! - [`revocable`]: a revocable object whose users may sleep (SRCU), for
+//!   the VMBus link's device;
+//! - [`workqueue`]: a workqueue its owner allocates and destroys.
 //!
 //! The kernel API part is generated with `--no-recursive-allowlist`: every
 //! type these functions mention is the `kernel::bindings` type, so values
@@ -16,7 +19,9 @@
 //!
 //! Uses no other layer of the crate.
 
+pub(crate) mod revocable;
 pub(crate) mod util;
+pub(crate) mod workqueue;
 
 #[allow(
     dead_code,

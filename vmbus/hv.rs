@@ -3,8 +3,9 @@
 //! The VMBus link: dxg's transport on a real Hyper-V host.
 //!
 //! On Hyper-V the host offers the VM-level channel and one channel per
-//! vGPU as VMBus devices (class GUIDs in protocol §2.1); the VMBus driver
-//! that binds them is `bind/hv.rs`. This file is the link below the
+//! vGPU as VMBus devices (class GUIDs: HV_GPUP_DXGK_GLOBAL_GUID and
+//! HV_GPUP_DXGK_VGPU_GUID in dxgkrnl dxgmodule.c, dxg_vmbus_id_table); the
+//! VMBus driver that binds them is `bind/hv.rs`. This file is the link below the
 //! channel seam: [`HvLink`] moves the bytes of one open channel
 //! ([`OpenChannel`]): packets go out with `vmbus_sendpacket()`, and the
 //! channel callback drains the ring with `vmbus_recvpacket_raw()` into
@@ -12,12 +13,23 @@
 //! [`HvMmio`] is the IO space reserved from the VMBus MMIO range. The C
 //! glue is `vmbus/hv_helpers.c`.
 //!
+//! The link reaches its device only through a revocable
+//! ([`SrcuRevocable`]), which the device's remove revokes before it closes
+//! the channel ([`OpenChannel`]'s drop): a request racing the remove
+//! either finishes its send, receive or GPADL call before the ring goes,
+//! or fails with `ENODEV`. The link itself may outlive the device (a GEM
+//! object's GPADL holds it) and then never touches it again.
+//!
 //! Shaped to move into rust/kernel as a VMBus abstraction: the raw channel
 //! API is confined to this file (and the driver's to `bind/hv.rs`), and
 //! [`HvDevice`] is a borrowed `hv_device`.
 //!
-//! Lock order: [`HvLink::target`], [`HvLink::gpadls`] and [`HvLink::rx`]
-//! are leaves.
+//! Lock order: an access to [`HvLink::dev`] (an SRCU read section, which
+//! the remove waits for) is taken before [`HvLink::gpadls`], never while
+//! holding it; [`HvLink::target`], [`HvLink::gpadls`] and [`HvLink::rx`]
+//! are leaves. Only the GPADL calls sleep with an access held, for the
+//! VMBus host's answer (which the host's VMBus gives itself; a rescind
+//! fails them), and they hold no lock across that wait.
 
 use core::ptr::NonNull;
 
@@ -25,20 +37,25 @@ use kernel::{
     new_mutex, new_spinlock, new_spinlock_irq,
     prelude::*,
     sync::{Arc, Mutex, SpinLock, SpinLockIrq},
+    types::ScopeGuard,
 };
 
 use crate::proto::{consts::RING_SIZE, Guid};
-use crate::sys;
+use crate::sys::{self, revocable::SrcuRevocable};
 use crate::vmbus::{
     channel::{PacketSource, Target},
     memory::PageRefs,
 };
 
 /// Largest packet the receive buffer takes: a VMBus packet descriptor and
-/// the largest message (protocol §4.1), padded.
+/// the largest message (DXG_MAX_VM_BUS_PACKET_SIZE in dxgkrnl dxgvmbus.h),
+/// padded.
 const RX_BUFFER: usize = 128 * 1024 + 64;
 
 /// A `struct hv_device` that is bound to dxg (between probe and remove).
+///
+/// Copies live in the probe, in the [`OpenChannel`] that the remove drops,
+/// and behind the revocable of the [`HvLink`], which the remove revokes.
 ///
 /// # Invariants
 ///
@@ -162,10 +179,33 @@ struct HvGpadl {
 // SAFETY: owned allocations, used under `HvLink::gpadls`.
 unsafe impl Send for HvGpadl {}
 
+/// Tear down `g`, a GPADL of `dev`'s channel, and unmap its pages.
+///
+/// The caller has an access to `dev` (or is its remove, which owns it),
+/// and `g` is in no list any more.
+fn teardown(dev: &HvDevice, g: HvGpadl) {
+    // SAFETY: `g.raw` is a GPADL of `dev`'s channel, torn down once (the
+    // caller took it out of the list, or never put it there); `dev` is
+    // valid (see above). Afterwards the host cannot reach the pages, so
+    // the mapping can go.
+    unsafe {
+        sys::dxg_hv_gpadl_teardown(dev.as_ptr(), g.raw.as_ptr());
+        sys::dxg_vunmap(g.vaddr.as_ptr());
+    }
+}
+
 /// The VMBus link of one open channel.
+///
+/// # Invariants
+///
+/// While [`HvLink::dev`] is not revoked, the device's channel is open,
+/// with this link as the context of its channel callback.
 #[pin_data]
 pub(crate) struct HvLink {
-    dev: HvDevice,
+    /// The device: every use holds an access. Revoked by [`OpenChannel`]'s
+    /// drop, in the device's remove, before the channel closes.
+    #[pin]
+    dev: SrcuRevocable<HvDevice>,
     /// Protects the bound channel (set by `BoundChannel::bind`, cleared
     /// by its drop); read by the channel callback.
     #[pin]
@@ -180,41 +220,46 @@ pub(crate) struct HvLink {
 }
 
 impl HvLink {
-    /// The link of `dev`'s channel, not open yet.
-    pub(crate) fn new(dev: HvDevice) -> Result<Arc<Self>> {
-        Arc::pin_init(
+    /// Open `dev`'s channel (its ring), delivering to the returned link.
+    /// The channel stays open until the returned [`OpenChannel`] drops,
+    /// which `dev`'s remove must do.
+    pub(crate) fn open(dev: HvDevice) -> Result<(Arc<Self>, OpenChannel)> {
+        let ring = u32::try_from(RING_SIZE).map_err(|_| EINVAL)?;
+        let link = Arc::pin_init(
             try_pin_init!(HvLink {
-                dev,
+                dev <- SrcuRevocable::new(dev),
                 target <- new_spinlock_irq!(None, "dxg_hv_target"),
                 rx <- new_spinlock!(KVec::with_capacity(RX_BUFFER, GFP_KERNEL)?, "dxg_hv_rx"),
                 gpadls <- new_mutex!(Some(KVec::new()), "dxg_hv_gpadls"),
             }),
             GFP_KERNEL,
-        )
-    }
-
-    /// Open the channel (its ring), delivering to `link`; it stays open
-    /// until the returned [`OpenChannel`] drops.
-    pub(crate) fn open(link: &Arc<Self>) -> Result<OpenChannel> {
-        let ring = u32::try_from(RING_SIZE).map_err(|_| EINVAL)?;
-        let ctx = Arc::as_ptr(link).cast_mut().cast::<core::ffi::c_void>();
+        )?;
+        let ctx = Arc::as_ptr(&link).cast_mut().cast::<core::ffi::c_void>();
         // SAFETY: valid device; `ctx` stays valid while the channel is open
         // (the `OpenChannel` holds the link and closes first).
         kernel::error::to_result(unsafe {
-            sys::dxg_hv_open(link.dev.as_ptr(), ring, Some(channel_callback), ctx)
+            sys::dxg_hv_open(dev.as_ptr(), ring, Some(channel_callback), ctx)
         })?;
-        // INVARIANT: opened just above, with `link` as the callback context.
-        Ok(OpenChannel { link: link.clone() })
+        // INVARIANT: opened just above, with `link` as the callback
+        // context; only this `OpenChannel`'s drop revokes `link.dev`, right
+        // before it closes the channel.
+        let open = OpenChannel {
+            link: link.clone(),
+            dev,
+        };
+        Ok((link, open))
     }
 
-    /// Queue one packet on the ring.
+    /// Queue one packet on the ring; `ENODEV` once the device is removed.
     pub(crate) fn send(&self, payload: &[u8], trans_id: u64, completion: bool) -> Result {
         let len = u32::try_from(payload.len()).map_err(|_| E2BIG)?;
-        // SAFETY: valid open channel; `payload` is readable for `len` bytes
-        // (the VMBus core copies it into the ring).
+        let dev = self.dev.try_access().ok_or(ENODEV)?;
+        // SAFETY: `dev` is not revoked, so its channel is open (type
+        // invariant) while the access lives; `payload` is readable for
+        // `len` bytes (the VMBus core copies it into the ring).
         kernel::error::to_result(unsafe {
             sys::dxg_hv_send(
-                self.dev.as_ptr(),
+                dev.as_ptr(),
                 payload.as_ptr().cast(),
                 len,
                 trans_id,
@@ -234,11 +279,11 @@ impl HvLink {
         drop(t);
     }
 
-    /// Establish a GPADL over `pages`.
+    /// Establish a GPADL over `pages`; `ENODEV` once the device is
+    /// removed. Sleeps for the VMBus host's answer.
     pub(crate) fn gpadl_establish(&self, pages: Arc<PageRefs>) -> Result<u32> {
-        let mut g = self.gpadls.lock();
-        let list = Option::as_mut(&mut *g).ok_or(ENODEV)?;
-        list.reserve(1, GFP_KERNEL)?;
+        // Held across the wait for the host; the remove waits for it.
+        let dev = self.dev.try_access().ok_or(ENODEV)?;
         let mut raw = KVec::with_capacity(pages.len(), GFP_KERNEL)?;
         for p in pages.pages() {
             raw.push(p, GFP_KERNEL)?;
@@ -251,32 +296,44 @@ impl HvLink {
         // the GPADL keeps until the mapping is gone.
         let vaddr = unsafe { sys::dxg_vmap_pages(raw.as_mut_ptr(), count) };
         let vaddr = NonNull::new(vaddr).ok_or(ENOMEM)?;
-        // SAFETY: valid open channel; `vaddr` maps `size` bytes.
-        let gp = unsafe { sys::dxg_hv_gpadl_establish(self.dev.as_ptr(), vaddr.as_ptr(), size) };
-        let gp = match kernel::error::from_err_ptr(gp).and_then(|p| NonNull::new(p).ok_or(ENOMEM)) {
-            Ok(p) => p,
-            Err(e) => {
-                // SAFETY: mapped just above, not shared with the host.
-                unsafe { sys::dxg_vunmap(vaddr.as_ptr()) };
-                return Err(e);
-            }
-        };
+        // Until the host knows the pages, failing only unmaps them.
+        let mapped = ScopeGuard::new(|| {
+            // SAFETY: mapped just above, not shared with the host.
+            unsafe { sys::dxg_vunmap(vaddr.as_ptr()) };
+        });
+        // SAFETY: `dev` is not revoked, so its channel is open (type
+        // invariant); `vaddr` maps `size` bytes.
+        let gp = unsafe { sys::dxg_hv_gpadl_establish(dev.as_ptr(), vaddr.as_ptr(), size) };
+        let gp = kernel::error::from_err_ptr(gp).and_then(|p| NonNull::new(p).ok_or(ENOMEM))?;
+        mapped.dismiss();
         // SAFETY: `gp` is a live GPADL.
         let id = unsafe { sys::dxg_hv_gpadl_handle(gp.as_ptr()) };
-        list.push(
+        // From here on, failing tears the GPADL down again.
+        let gpadl = ScopeGuard::new_with_data(
             HvGpadl {
                 id,
                 raw: gp,
                 vaddr,
                 _pages: pages,
             },
-            GFP_KERNEL,
-        )?;
+            |g| teardown(&dev, g),
+        );
+        let mut g = self.gpadls.lock();
+        // Not closed yet: the close comes after the revocation, which waits
+        // for the access held here.
+        let list = Option::as_mut(&mut *g).ok_or(ENODEV)?;
+        list.reserve(1, GFP_KERNEL)?;
+        // Cannot fail: room was reserved just above, under the same lock.
+        list.push(gpadl.dismiss(), GFP_KERNEL)?;
         Ok(id)
     }
 
-    /// Tear down GPADL `id` (nothing if the channel already closed).
+    /// Tear down GPADL `id`; nothing once the device is removed (its
+    /// remove tore every GPADL down). Sleeps for the VMBus host's answer.
     pub(crate) fn gpadl_teardown(&self, id: u32) {
+        let Some(dev) = self.dev.try_access() else {
+            return;
+        };
         let g = {
             let mut g = self.gpadls.lock();
             let Some(list) = Option::as_mut(&mut *g) else {
@@ -288,16 +345,7 @@ impl HvLink {
             }
         };
         if let Some(g) = g {
-            self.teardown(g);
-        }
-    }
-
-    fn teardown(&self, g: HvGpadl) {
-        // SAFETY: `g.raw` is a GPADL of this channel, torn down once; the
-        // host cannot reach the pages afterwards, so the mapping can go.
-        unsafe {
-            sys::dxg_hv_gpadl_teardown(self.dev.as_ptr(), g.raw.as_ptr());
-            sys::dxg_vunmap(g.vaddr.as_ptr());
+            teardown(&dev, g);
         }
     }
 
@@ -318,13 +366,16 @@ impl HvLink {
 }
 
 impl PacketSource for HvLink {
+    /// `ENODEV` once the device is removed.
     fn next<'a>(&'a self, buf: &'a mut KVec<u8>) -> Result<Option<&'a [u8]>> {
         let mut actual = 0u32;
         let cap = u32::try_from(buf.capacity()).unwrap_or(u32::MAX);
-        // SAFETY: valid open channel; `buf` has `cap` bytes of capacity,
-        // and the VMBus core writes at most that many.
-        let r = unsafe {
-            sys::dxg_hv_recv(self.dev.as_ptr(), buf.as_mut_ptr().cast(), cap, &mut actual)
+        let r = {
+            let dev = self.dev.try_access().ok_or(ENODEV)?;
+            // SAFETY: `dev` is not revoked, so its channel is open (type
+            // invariant); `buf` has `cap` bytes of capacity, and the VMBus
+            // core writes at most that many.
+            unsafe { sys::dxg_hv_recv(dev.as_ptr(), buf.as_mut_ptr().cast(), cap, &mut actual) }
         };
         if r != 0 {
             pr_warn!("VMBus receive failed: {}\n", r);
@@ -344,8 +395,8 @@ impl PacketSource for HvLink {
 ///
 /// # Safety
 ///
-/// `context` is the `HvLink` the channel was opened with, and the channel
-/// is still open (`vmbus_close()` waits for a running callback).
+/// `context` is the context the channel was opened with, an [`HvLink`]
+/// that outlives the open channel.
 unsafe extern "C" fn channel_callback(context: *mut core::ffi::c_void) {
     // SAFETY: `context` is the `HvLink` the channel was opened with; the
     // link outlives the open channel (it is closed before the link drops).
@@ -353,26 +404,31 @@ unsafe extern "C" fn channel_callback(context: *mut core::ffi::c_void) {
     link.drain();
 }
 
-/// An open VMBus channel, closed on drop.
+/// An open VMBus channel, closed on drop; the device's remove drops it.
 ///
 /// # Invariants
 ///
-/// The channel of `link`'s device is open, with `link` as the context of
-/// its channel callback.
+/// The channel of `dev`, `link`'s device, is open, with `link` as the
+/// context of its channel callback; `dev` stays valid until this drops.
 pub(crate) struct OpenChannel {
     link: Arc<HvLink>,
+    dev: HvDevice,
 }
 
 impl Drop for OpenChannel {
     fn drop(&mut self) {
+        // No send, receive or GPADL call reaches the device from now on,
+        // and those in progress are done once this returns.
+        self.link.dev.revoke();
         // SAFETY: the channel is open (type invariant), and this is its one
         // `OpenChannel` (`vmbus_open()` refuses an open channel), so it is
         // closed once.
-        unsafe { sys::dxg_hv_close(self.link.dev.as_ptr()) };
-        // The host is gone: no GPADL may outlive the channel.
+        unsafe { sys::dxg_hv_close(self.dev.as_ptr()) };
+        // The host is gone: no GPADL may outlive the channel. (No new one
+        // can appear: establishing one needs an access to the device.)
         let list = self.link.gpadls.lock().take();
         for g in list.into_iter().flatten() {
-            self.link.teardown(g);
+            teardown(&self.dev, g);
         }
     }
 }

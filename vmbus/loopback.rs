@@ -8,11 +8,12 @@
 //! rescinds channels, reads the VMBus packets the driver sends and writes
 //! the host's packets back. The contract is `uapi/dxg_loopback.h`.
 //!
-//! Every offered channel becomes an auxiliary device `dxg.channel.N`,
-//! parented on this session's faux device `dxg-loopback`, whose
-//! registration data is the [`Offer`], and is bound by the channel device
-//! driver (`bind/chandev.rs`) exactly like a VMBus channel device would be.
-//! Closing the file rescinds everything it offered.
+//! Every offered channel becomes an auxiliary device `dxg.channel.N`
+//! ([`ChannelDevice`], made by `vmbus/loopback_helpers.c`), parented on
+//! this session's faux device `dxg-loopback` and carrying the channel's
+//! [`LoopLink`], which says what was offered. The loopback channel driver
+//! (`bind/chandev.rs`) binds it exactly like a VMBus channel device would
+//! be bound. Closing the file rescinds everything it offered.
 //!
 //! Memory the driver shares with the host (GPADLs, the IO space) is mapped
 //! by the host process with mmap() on the same file, without a copy.
@@ -21,9 +22,11 @@
 //! is a leaf; the channel locks (`vmbus/channel.rs`) are never held while
 //! taking any of them.
 
+use core::ptr::NonNull;
+
 use kernel::page::PAGE_SIZE;
 use kernel::{
-    auxiliary, bindings, c_str, faux,
+    bindings, c_str, faux,
     fs::{File, Kiocb},
     iov::{IovIterDest, IovIterSource},
     miscdevice::{MiscDevice, MiscDeviceRegistration},
@@ -32,7 +35,6 @@ use kernel::{
     prelude::*,
     sync::{Arc, ArcBorrow, CondVar, Mutex, SpinLockIrq},
     transmute::AsBytes,
-    types::ForLt,
     uaccess::{UserPtr, UserSlice},
 };
 
@@ -41,7 +43,7 @@ use crate::proto::{
     vmbus::{self, PacketType, VMBUS_DATA_PACKET_FLAG_COMPLETION_REQUESTED},
     Guid, Luid,
 };
-use crate::sys::uapi;
+use crate::sys::{self, uapi};
 use crate::vmbus::{
     channel::{ChannelKind, PacketSource, Target},
     memory::{IoPages, PageRefs},
@@ -64,20 +66,6 @@ const MAX_QUEUED: usize = RING_SIZE;
 /// `loopback=1`.
 pub(crate) type Loopback = MiscDeviceRegistration<Session>;
 
-/// What the transport tells the channel driver about an offer: the
-/// registration data of the channel's auxiliary device.
-pub(crate) struct Offer {
-    pub(crate) kind: ChannelKind,
-    /// Instance GUID; a vGPU function names its channel by it.
-    pub(crate) instance: Guid,
-    /// vGPU channels: the vGPU LUID (see `uapi/dxg_loopback.h`).
-    pub(crate) vgpu_luid: Luid,
-    /// VM-level channel: size of the IO space the host offers.
-    pub(crate) mmio_size: u64,
-    /// How to reach the host.
-    pub(crate) link: Arc<LoopLink>,
-}
-
 /// Packets the driver sent and the host did not read yet.
 struct OutQueue {
     packets: KVec<(u32, KVec<u8>)>,
@@ -85,12 +73,67 @@ struct OutQueue {
     closed: bool,
 }
 
+/// A loopback channel device `dxg.channel.N`, deleted on drop (the
+/// rescind: the device is unbound first).
+///
+/// # Invariants
+///
+/// `self.0` was returned by `dxg_loop_channel_add()` and is deleted only
+/// by `drop`.
+struct ChannelDevice(NonNull<bindings::auxiliary_device>);
+
+// SAFETY: a device may be deleted from any thread; nothing else is done
+// with the pointer.
+unsafe impl Send for ChannelDevice {}
+// SAFETY: `&ChannelDevice` gives access to nothing.
+unsafe impl Sync for ChannelDevice {}
+
+impl ChannelDevice {
+    /// Add the channel device `dxg.channel.<id>` under `parent`, carrying
+    /// `link`. The channel driver may bind it (and probe) right here.
+    ///
+    /// # Safety
+    ///
+    /// `parent` stays valid until the returned device is dropped.
+    unsafe fn add(parent: &kernel::device::Device, id: u32, link: Arc<LoopLink>) -> Result<Self> {
+        let raw = Arc::into_raw(link).cast_mut().cast::<core::ffi::c_void>();
+        // SAFETY: `parent` is a valid device that outlives the channel
+        // device (the caller's promise); `raw` is a reference to a
+        // `LoopLink`, which the device owns from now on, also on failure
+        // (its release drops it with `dxg_loop_link_put()`).
+        let adev = unsafe { sys::dxg_loop_channel_add(sys::util::raw_device(parent), id, raw) };
+        let adev = kernel::error::from_err_ptr(adev)?;
+        // INVARIANT: added just above.
+        NonNull::new(adev).map(Self).ok_or(ENOMEM)
+    }
+}
+
+impl Drop for ChannelDevice {
+    fn drop(&mut self) {
+        // SAFETY: added by `add` and deleted once, here (type invariant).
+        unsafe { sys::dxg_loop_channel_del(self.0.as_ptr()) };
+    }
+}
+
+/// `dxg_loop_link_put()`: the release of a channel device drops the
+/// reference to its link (`vmbus/loopback_helpers.c`).
+///
+/// # Safety
+///
+/// `link` is a reference to a `LoopLink` made by `Arc::into_raw()` and not
+/// used by the caller any more.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn dxg_loop_link_put(link: *mut core::ffi::c_void) {
+    // SAFETY: the caller hands over the reference (see above).
+    drop(unsafe { Arc::<LoopLink>::from_raw(link.cast_const().cast()) });
+}
+
 /// A channel this session offered.
 struct Offered {
     id: u32,
     link: Arc<LoopLink>,
     /// Dropping this deletes the channel device (the rescind).
-    _reg: auxiliary::Registration<'static, ForLt!(Offer)>,
+    _dev: ChannelDevice,
 }
 
 /// The channels a session offered.
@@ -175,39 +218,27 @@ impl Session {
         let link = Arc::pin_init(
             pin_init!(LoopLink {
                 id,
+                kind,
+                instance: Guid(req.instance),
+                vgpu_luid: Luid::from_u64(req.vgpu_luid),
                 io,
                 session: this.into(),
                 target <- new_spinlock_irq!(None, "dxg_loop_target"),
             }),
             GFP_KERNEL,
         )?;
-        let offer = Offer {
-            kind,
-            instance: Guid(req.instance),
-            vgpu_luid: Luid::from_u64(req.vgpu_luid),
-            mmio_size: req.mmio_size,
-            link: link.clone(),
-        };
-        let parent: *const kernel::device::Device<kernel::device::Bound> =
-            core::ptr::from_ref(this.faux.as_ref().as_ref());
-        // SAFETY: The faux device outlives this registration: `Offered`
-        // values live in `offers`, which is emptied in release() and in
-        // the session's drop, both before `faux` (declared last) drops.
-        let parent: &'static kernel::device::Device<kernel::device::Bound> = unsafe { &*parent };
         offers.list.reserve(1, GFP_KERNEL)?;
         // The channel device may bind (and its driver probe) right here.
-        let reg = auxiliary::Registration::<ForLt!(Offer)>::new(
-            parent,
-            c"channel",
-            id,
-            crate::MODULE_NAME,
-            offer,
-        )?;
+        // SAFETY: The faux device outlives the channel device: `Offered`
+        // values live in `offers`, which is emptied in release() and in
+        // the session's drop, both before `faux` (declared last) drops.
+        let dev = unsafe { ChannelDevice::add(this.faux.as_ref().as_ref(), id, link.clone())? };
+        // Cannot fail: room was reserved above, under the same lock.
         offers.list.push(
             Offered {
                 id,
                 link,
-                _reg: reg,
+                _dev: dev,
             },
             GFP_KERNEL,
         )?;
@@ -329,10 +360,16 @@ impl PacketSource for OnePacket<'_> {
     }
 }
 
-/// The link between one offered channel and its session.
+/// The link between one offered channel and its session, and what the
+/// host offered: the channel device carries it to its driver.
 #[pin_data]
 pub(crate) struct LoopLink {
     id: u32,
+    kind: ChannelKind,
+    /// Instance GUID; a vGPU function names its channel by it.
+    instance: Guid,
+    /// vGPU channels: the vGPU LUID (see `uapi/dxg_loopback.h`).
+    vgpu_luid: Luid,
     /// VM-level channel: the IO space the host offered with it.
     io: Option<Arc<IoPages>>,
     session: Arc<Session>,
@@ -343,6 +380,36 @@ pub(crate) struct LoopLink {
 }
 
 impl LoopLink {
+    /// The link of a channel device, as the C probe of the loopback
+    /// channel driver gets it (`dxg_loop_channel_link()`).
+    ///
+    /// # Safety
+    ///
+    /// `link` is the link of a channel device made by [`Session::offer`],
+    /// and that device stays alive for `'a` (it holds the reference).
+    pub(crate) unsafe fn from_channel_device<'a>(
+        link: *const core::ffi::c_void,
+    ) -> ArcBorrow<'a, LoopLink> {
+        // SAFETY: `link` came from `Arc::into_raw()` (in `ChannelDevice::add`)
+        // and the device keeps that reference for `'a` (see above).
+        unsafe { ArcBorrow::from_raw(link.cast()) }
+    }
+
+    /// Which kind of channel was offered.
+    pub(crate) fn kind(&self) -> ChannelKind {
+        self.kind
+    }
+
+    /// The instance GUID of the offer.
+    pub(crate) fn instance(&self) -> Guid {
+        self.instance
+    }
+
+    /// The vGPU LUID of a vGPU channel's offer.
+    pub(crate) fn vgpu_luid(&self) -> Luid {
+        self.vgpu_luid
+    }
+
     /// Queue one packet for the host: what `vmbus_sendpacket()` would put
     /// on the ring (`EAGAIN` when the queue is full).
     pub(crate) fn send(&self, payload: &[u8], trans_id: u64, completion: bool) -> Result {

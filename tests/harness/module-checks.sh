@@ -24,7 +24,7 @@ want() {
 }
 result() { echo "$1" | tee -a "$summary"; }
 
-if want check-statics && [ -n "${DXG_CHECK_STATICS:-}" ]; then
+if want check-statics; then
 	if scripts/check-statics.sh . "$modout/prod/dxg.ko" "$modout/test/dxg.ko" >"$out/statics.log" 2>&1; then
 		result "PASS check-statics ($(grep -c '^ok' "$out/statics.log") allowed items: module registrations, lock class keys, constants)"
 	else
