@@ -11,15 +11,7 @@ cd "$here"
 out=$here/out/check
 mkdir -p "$out"
 
-want() { # run a check only if no filter is given or it matches the name
-	[ -z "$filter" ] && return 0
-	local p
-	for p in ${filter//,/ }; do
-		case "$1" in *$p*) return 0 ;; esac
-	done
-	return 1
-}
-result() { echo "$1" | tee -a "$summary"; }
+. "$here/tests/harness/checks-lib.sh"
 
 if want check-layers; then
 	if scripts/check-layers.sh >"$out/layers.log" 2>&1; then

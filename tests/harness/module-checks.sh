@@ -14,15 +14,7 @@ cd "$here"
 out=$here/out/check
 mkdir -p "$out"
 
-want() {
-	[ -z "$filter" ] && return 0
-	local p
-	for p in ${filter//,/ }; do
-		case "$1" in *$p*) return 0 ;; esac
-	done
-	return 1
-}
-result() { echo "$1" | tee -a "$summary"; }
+. "$here/tests/harness/checks-lib.sh"
 
 if want check-statics; then
 	if scripts/check-statics.sh . "$modout/prod/dxg.ko" "$modout/test/dxg.ko" >"$out/statics.log" 2>&1; then
