@@ -584,19 +584,19 @@ impl DxgFile {
             (st.lost, st.submitted, st.completed)
         };
         let lost = if d.adapter().dead().is_some() || d.adapter().closing() {
-            Some(Loss::Host)
+            Some((Loss::Host, ENODEV))
         } else if d.health().lost() {
-            Some(Loss::Device)
+            Some((Loss::Device, EIO))
         } else {
             lost
         };
         req.state = match lost {
             None => uapi::DXG_STATE_ACTIVE,
-            Some(Loss::Timeout) => uapi::DXG_STATE_CONTEXT_LOST,
-            Some(Loss::Device) => uapi::DXG_STATE_DEVICE_LOST,
-            Some(Loss::Host) => uapi::DXG_STATE_HOST_GONE,
+            Some((Loss::Context, _)) => uapi::DXG_STATE_CONTEXT_LOST,
+            Some((Loss::Device, _)) => uapi::DXG_STATE_DEVICE_LOST,
+            Some((Loss::Host, _)) => uapi::DXG_STATE_HOST_GONE,
         };
-        req.error = lost.map_or(0, |l| l.error().to_errno());
+        req.error = lost.map_or(0, |(_, e)| e.to_errno());
         req.submitted = submitted;
         req.completed = completed;
         Ok(0)

@@ -40,7 +40,8 @@
 //! - `ECANCELED`: the job was never sent (its context was destroyed
 //!   first), or a dependency failed with that error (dependency errors
 //!   propagate to the job, which is then not sent);
-//! - the host's errno, if it refused a request of the job.
+//! - the host's errno, if it refused a message of a job: the context is
+//!   then lost (its state on the host is unknown).
 //!
 //! Destroying a context waits (for at most `timeout_ms`) for the host to
 //! complete what it was sent before anything fails.
@@ -239,8 +240,9 @@ struct Pending {
 /// Why a context takes no more work.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Loss {
-    /// A job did not complete within the job timeout.
-    Timeout,
+    /// The context is lost: a job did not complete within the job
+    /// timeout (`ETIME`), or the host refused a message of a job.
+    Context,
     /// The host reported a device error.
     Device,
     /// The host is gone or the adapter was unbound.
@@ -248,10 +250,10 @@ pub(crate) enum Loss {
 }
 
 impl Loss {
-    /// The error of the fences this loss fails.
+    /// The error of the fences this loss fails, unless told otherwise.
     pub(crate) fn error(self) -> Error {
         match self {
-            Loss::Timeout => ETIME,
+            Loss::Context => ETIME,
             Loss::Device => EIO,
             Loss::Host => ENODEV,
         }
@@ -276,8 +278,8 @@ struct State {
     sent: u64,
     /// The highest value the host completed.
     completed: u64,
-    /// Set once the context is lost.
-    lost: Option<Loss>,
+    /// Set once the context is lost, with the error its work fails with.
+    lost: Option<(Loss, Error)>,
     /// Set when the context is destroyed: nothing is queued or sent any
     /// more.
     closed: bool,
@@ -391,7 +393,7 @@ impl Core {
         {
             let mut st = self.state.lock();
             let err = match st.lost {
-                Some(l) => Some(l.error()),
+                Some((_, e)) => Some(e),
                 None => st.pending.reserve(1, GFP_ATOMIC).err().map(Error::from),
             };
             if let Some(e) = err {
@@ -409,7 +411,10 @@ impl Core {
         self.stats.start();
         let r = self.send_messages(value, &sub, &gpu_objects, &gpu_values);
         if let Err(e) = r {
-            self.fail_pending(value, e);
+            // The host may have queued part of the job: its state is
+            // unknown, and later fences must not signal before this one.
+            let loss = if e == ENODEV { Loss::Host } else { Loss::Context };
+            self.lose(loss, Some(e));
             return;
         }
         self.arm_watchdog();
@@ -453,22 +458,6 @@ impl Core {
         )
         .map_err(proto_err)?;
         a.send_queued(&msg)
-    }
-
-    /// Fail the pending job of `value` with `err` (its messages failed).
-    fn fail_pending(&self, value: u64, err: Error) {
-        let p = {
-            let mut st = self.state.lock();
-            match st.pending.iter().position(|p| p.value == value) {
-                Some(i) => st.pending.remove(i).ok(),
-                None => None,
-            }
-        };
-        if let Some(p) = p {
-            self.finished(1);
-            p.fence.signal(Err(err));
-        }
-        self.drained.notify_all();
     }
 
     /// `n` jobs left the host.
@@ -515,7 +504,7 @@ impl Core {
         let (pending, queue) = {
             let mut st = self.state.lock();
             if st.lost.is_none() {
-                st.lost = Some(loss);
+                st.lost = Some((loss, err.unwrap_or(loss.error())));
             }
             st.head_since = None;
             (
@@ -568,7 +557,7 @@ impl Core {
             self.handle.value(),
             limit
         );
-        self.lose(Loss::Timeout, None);
+        self.lose(Loss::Context, None);
     }
 }
 
@@ -610,7 +599,7 @@ impl DeviceWork for Core {
 /// What [`HostContext::query`] reports.
 pub(crate) struct ContextState {
     /// Why the context takes no more work, if it does not.
-    pub(crate) lost: Option<Loss>,
+    pub(crate) lost: Option<(Loss, Error)>,
     /// The value of the last submission.
     pub(crate) submitted: u64,
     /// The highest value the host completed.
@@ -891,7 +880,7 @@ impl PinnedDrop for HostContext {
                     "context {:#x}: the host did not complete its jobs in time\n",
                     core.handle.value()
                 );
-                core.lose(Loss::Timeout, None);
+                core.lose(Loss::Context, None);
             }
         }
         core.lose(Loss::Host, Some(ECANCELED));
