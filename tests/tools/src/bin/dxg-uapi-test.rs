@@ -18,6 +18,8 @@
 //! * `close-inflight NODE`: close the DRM file, exit, and get SIGKILLed
 //!   with submissions in flight (run the host with latencies); the fences
 //!   complete, the adapter works afterwards.
+//! * `engine NODE`: fdinfo `drm-engine-gpu` grows while a job is in flight
+//!   (host held), counts overlapping contexts once, stops when idle;
 //! * `unplug rescind|pci --gone CMD --back CMD`: with open files, live
 //!   mappings and pending fences on every dxg node, run CMD (`sh -c`) to
 //!   take one adapter away: its pending fences complete with an error, its
@@ -1266,6 +1268,111 @@ fn inflight<'n>(rig: &mut Rig<'n>, n: usize) -> R<OwnedFd> {
     Ok(f)
 }
 
+/// `drm-engine-gpu` of the DRM file `node`, in ns.
+fn engine_ns(node: &Node) -> Result<u64, String> {
+    let fd = node.as_fd().as_raw_fd();
+    let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"))
+        .map_err(|e| format!("reading fdinfo: {e}"))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("drm-engine-gpu:"))
+        .and_then(|v| v.trim().strip_suffix("ns"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("fdinfo has no drm-engine-gpu in ns:\n{text}"))
+}
+
+/// Send one control command to the host model.
+fn host_ctl(cmd: &str) -> R {
+    let sock = std::env::var("DXG_HOST_SOCK").unwrap_or_else(|_| "/run/dxg-host.sock".into());
+    let out = std::process::Command::new("dxg-host")
+        .args(["ctl", "--control", &sock])
+        .args(cmd.split_whitespace())
+        .output()
+        .map_err(|e| format!("dxg-host ctl {cmd}: {e}"))?;
+    ensure(out.status.success(), || {
+        format!(
+            "dxg-host ctl {cmd}: {}",
+            String::from_utf8_lossy(&out.stdout).trim()
+        )
+    })
+}
+
+/// `engine NODE`: fdinfo's drm-engine-gpu as gputop reads it. With the
+/// host held, one job in flight makes the engine time grow (a client
+/// with a long job is not idle); two contexts with a job each make it
+/// grow no faster than wall-clock time (overlap counts once); once the
+/// work is done it stops growing.
+fn scenario_engine(path: &str) -> R {
+    let node = Node::open(path).map_err(|e| format!("open: {e}"))?;
+    let dev = node
+        .create_device()
+        .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+    let mut a = Rig::new(&dev, VA_BASE)?;
+    let mut b = Rig::new(&dev, VA_BASE + 0x100_0000)?;
+    a.fill_check(0x11)?;
+    let idle0 = engine_ns(&node)?;
+    std::thread::sleep(Duration::from_millis(300));
+    let idle1 = engine_ns(&node)?;
+    ensure(idle1 == idle0, || {
+        format!("engine time grew while idle: {idle0} -> {idle1} ns")
+    })?;
+
+    check("one job held on the host: the engine is busy");
+    host_ctl("hold")?;
+    let sa = node.create_syncobj(false).map_err(|e| format!("syncobj: {e}"))?;
+    let r = a.submit_fill(1, 0x22, &[sa.binary()]);
+    if let Err(e) = r {
+        let _ = host_ctl("release");
+        return Err(format!("SUBMIT: {e}"));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let busy0 = engine_ns(&node)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let busy1 = engine_ns(&node)?;
+    note(&format!("engine ns while held: {idle1} -> {busy0} -> {busy1}"));
+    if busy1 <= busy0 || busy0 <= idle1 {
+        let _ = host_ctl("release");
+        return Err(format!(
+            "engine time does not grow while a job is in flight: {idle1} -> {busy0} -> {busy1}"
+        ));
+    }
+
+    check("a second context's job overlaps: counted once");
+    let sb = node.create_syncobj(false).map_err(|e| format!("syncobj: {e}"))?;
+    let r = b.submit_fill(1, 0x33, &[sb.binary()]);
+    if let Err(e) = r {
+        let _ = host_ctl("release");
+        return Err(format!("SUBMIT on the second context: {e}"));
+    }
+    let (t0, e0) = (Instant::now(), engine_ns(&node)?);
+    std::thread::sleep(Duration::from_millis(1000));
+    let (e1, wall) = (engine_ns(&node)?, t0.elapsed());
+    host_ctl("release")?;
+    let wall_ns = wall.as_nanos() as u64;
+    note(&format!(
+        "two contexts busy: engine +{} ns in {} ns of wall-clock time",
+        e1 - e0,
+        wall_ns
+    ));
+    ensure(e1 - e0 <= wall_ns, || {
+        format!(
+            "engine time grew by {} ns in {} ns: overlapping jobs counted twice",
+            e1 - e0,
+            wall_ns
+        )
+    })?;
+    sa.wait(TIMEOUT).map_err(|e| format!("wait A: {e}"))?;
+    sb.wait(TIMEOUT).map_err(|e| format!("wait B: {e}"))?;
+
+    check("after the work is done the engine time stops growing");
+    let d0 = engine_ns(&node)?;
+    std::thread::sleep(Duration::from_millis(300));
+    let d1 = engine_ns(&node)?;
+    ensure(d1 == d0 && d0 >= e1, || {
+        format!("engine time after completion: {e1} -> {d0} -> {d1}")
+    })?;
+    Ok(())
+}
+
 fn scenario_close_inflight(path: &str) -> R {
     check("close the DRM file with submissions in flight (no destroy ioctls first)");
     // Nothing here is dropped: the kernel objects die with the file, which
@@ -1801,7 +1908,7 @@ fn scenario_egl() -> R {
 // ---------------------------------------------------------------- main
 
 const USAGE: &str = "usage: dxg-uapi-test errors NODE | prime NODE | threads NODE... |
-       close-inflight NODE | unplug rescind|pci --gone CMD --back CMD | egl";
+       close-inflight NODE | engine NODE | unplug rescind|pci --gone CMD --back CMD | egl";
 
 fn run(args: &[String]) -> R {
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -1810,6 +1917,7 @@ fn run(args: &[String]) -> R {
         ["prime", n] => scenario_prime(n),
         ["threads", ns @ ..] if !ns.is_empty() => scenario_threads(&args[1..]),
         ["close-inflight", n] => scenario_close_inflight(n),
+        ["engine", n] => scenario_engine(n),
         ["unplug", kind @ ("rescind" | "pci"), "--gone", g, "--back", b] => {
             scenario_unplug(kind, g, b)
         }
