@@ -166,7 +166,9 @@ struct drm_dxg_context_create {
  * @context: in: the context id
  * @reserved: must be zero
  *
- * Fences of its unfinished submissions complete with -ECANCELED.
+ * Work not yet sent to the host fails with -ECANCELED; the host gets up
+ * to the module's timeout_ms to complete what it was sent (the ioctl
+ * waits), whose fences then signal; what is left fails with -ETIME.
  * Errors: -EINVAL, -ENOENT.
  */
 struct drm_dxg_context_destroy {

@@ -1318,28 +1318,14 @@ fn engine_ns(node: &Node) -> Result<u64, String> {
         .ok_or_else(|| format!("fdinfo has no drm-engine-gpu in ns:\n{text}"))
 }
 
-/// Send one control command to the host model.
-fn host_ctl(cmd: &str) -> R {
-    let sock = std::env::var("DXG_HOST_SOCK").unwrap_or_else(|_| "/run/dxg-host.sock".into());
-    let out = std::process::Command::new("dxg-host")
-        .args(["ctl", "--control", &sock])
-        .args(cmd.split_whitespace())
-        .output()
-        .map_err(|e| format!("dxg-host ctl {cmd}: {e}"))?;
-    ensure(out.status.success(), || {
-        format!(
-            "dxg-host ctl {cmd}: {}",
-            String::from_utf8_lossy(&out.stdout).trim()
-        )
-    })
-}
-
 /// `engine NODE`: fdinfo's drm-engine-gpu as gputop reads it. With the
 /// host held, one job in flight makes the engine time grow (a client
 /// with a long job is not idle); two contexts with a job each make it
 /// grow no faster than wall-clock time (overlap counts once); once the
 /// work is done it stops growing.
 fn scenario_engine(path: &str) -> R {
+    let host = HostCtl::new(&Opts::default());
+    let host_ctl = |c: &str| host.run(c).map(drop);
     let node = Node::open(path).map_err(|e| format!("open: {e}"))?;
     let dev = node
         .create_device()
@@ -1356,7 +1342,9 @@ fn scenario_engine(path: &str) -> R {
 
     check("one job held on the host: the engine is busy");
     host_ctl("hold")?;
-    let sa = node.create_syncobj(false).map_err(|e| format!("syncobj: {e}"))?;
+    let sa = node
+        .create_syncobj(false)
+        .map_err(|e| format!("syncobj: {e}"))?;
     let r = a.submit_fill(1, 0x22, &[sa.binary()]);
     if let Err(e) = r {
         let _ = host_ctl("release");
@@ -1366,7 +1354,9 @@ fn scenario_engine(path: &str) -> R {
     let busy0 = engine_ns(&node)?;
     std::thread::sleep(Duration::from_millis(500));
     let busy1 = engine_ns(&node)?;
-    note(&format!("engine ns while held: {idle1} -> {busy0} -> {busy1}"));
+    note(&format!(
+        "engine ns while held: {idle1} -> {busy0} -> {busy1}"
+    ));
     if busy1 <= busy0 || busy0 <= idle1 {
         let _ = host_ctl("release");
         return Err(format!(
@@ -1375,7 +1365,9 @@ fn scenario_engine(path: &str) -> R {
     }
 
     check("a second context's job overlaps: counted once");
-    let sb = node.create_syncobj(false).map_err(|e| format!("syncobj: {e}"))?;
+    let sb = node
+        .create_syncobj(false)
+        .map_err(|e| format!("syncobj: {e}"))?;
     let r = b.submit_fill(1, 0x33, &[sb.binary()]);
     if let Err(e) = r {
         let _ = host_ctl("release");
