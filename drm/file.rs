@@ -232,6 +232,32 @@ impl DxgFile {
         self.stats.busy_ns()
     }
 
+    /// Wait, for at most `timeout_ms`, until the host has completed the
+    /// jobs of this file it was sent so far (before allocations go: the
+    /// host would fault on work that uses them).
+    pub(crate) fn wait_sent(&self) {
+        if self.adapter.closing() || self.adapter.dead().is_some() {
+            return;
+        }
+        let contexts: KVec<Arc<HostContext>> = {
+            let o = self.objects.lock();
+            let mut v = KVec::new();
+            for (_, c) in o.contexts.list.iter() {
+                if v.push(c.clone(), GFP_KERNEL).is_err() {
+                    break;
+                }
+            }
+            v
+        };
+        let timeout = crate::module_parameters::timeout_ms.value();
+        for c in contexts.iter() {
+            if !c.wait_sent(timeout) {
+                pr_warn!("the host did not complete a context's jobs in time\n");
+                break;
+            }
+        }
+    }
+
     /// The device with id `id`.
     pub(crate) fn device(&self, id: u32) -> Result<Arc<HostDevice>> {
         self.objects.lock().devices.get(id)

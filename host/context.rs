@@ -413,7 +413,11 @@ impl Core {
         if let Err(e) = r {
             // The host may have queued part of the job: its state is
             // unknown, and later fences must not signal before this one.
-            let loss = if e == ENODEV { Loss::Host } else { Loss::Context };
+            let loss = if e == ENODEV {
+                Loss::Host
+            } else {
+                Loss::Context
+            };
             self.lose(loss, Some(e));
             return;
         }
@@ -750,6 +754,20 @@ impl HostContext {
     /// Whether `fence` belongs to this context.
     pub(crate) fn owns(&self, fence: &Fence) -> bool {
         fence.context() == self.core.fence_context.id()
+    }
+
+    /// Wait, for at most `timeout_ms`, until the host completed (or the
+    /// context lost) every job sent so far; whether that happened.
+    pub(crate) fn wait_sent(&self, timeout_ms: u32) -> bool {
+        let core = &self.core;
+        let sent = core.state.lock().sent;
+        wait_until(&core.state, &core.drained, timeout_ms, |st| {
+            st.pending
+                .first()
+                .is_none_or(|p| p.value > sent)
+                .then_some(())
+        })
+        .is_ok()
     }
 
     /// The context's state (DRM_IOCTL_DXG_QUERY_STATE).
