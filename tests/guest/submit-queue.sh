@@ -7,8 +7,10 @@
 # until `release`, then all do, the waiting jobs' last. 64 vgem fences (and
 # one at a timeline point) as in-fences: SUBMIT returns at once and the
 # job completes only after the last of them. QUERY_STATE counts the
-# submissions and their completion. job_timeout_ms is raised so that
-# holding the host cannot lose a context.
+# submissions and their completion. Then (dxg-uapi-test stopped) the host
+# process is stopped with SIGSTOP: SUBMIT still returns, a fence wait
+# times out with ETIME, and SIGCONT lets everything finish.
+# job_timeout_ms is raised so that holding the host cannot lose a context.
 # dxg-test: timeout=300
 # dxg-qemu: -device pci-testdev -device pci-testdev
 . "$DXG_TESTS/lib.sh"
@@ -23,6 +25,7 @@ wait_for 60 adapters_are 2 || { host_log; dmesg | grep dxg; fail "2 adapters did
 n=$(dxg_render_nodes | head -n1)
 dxg-uapi-test queue $n --control $HOST_SOCK || { host_log; fail "dxg-uapi-test queue $n"; }
 note "dxg-host: $(host_ctl stats | tr '\n' ' ')"
+dxg-uapi-test stopped $n --kill $HOST_PID || { kill -CONT $HOST_PID; host_log; fail "dxg-uapi-test stopped $n"; }
 host_stop
 wait_for 30 adapters_are 0 || fail "adapters still bound after the host went away"
 dxg_unload

@@ -18,6 +18,8 @@
 //! * `close-inflight NODE`: close the DRM file, exit, and get SIGKILLed
 //!   with submissions in flight (run the host with latencies); the fences
 //!   complete, the adapter works afterwards.
+//! * `stopped NODE --kill PID`: SUBMIT returns with the host stopped
+//!   (SIGSTOP), the wait times out with ETIME, SIGCONT completes it;
 //! * `engine NODE`: fdinfo `drm-engine-gpu` grows while a job is in flight
 //!   (host held), counts overlapping contexts once, stops when idle;
 //! * `unplug rescind|pci --gone CMD --back CMD`: with open files, live
@@ -1316,6 +1318,56 @@ fn engine_ns(node: &Node) -> Result<u64, String> {
         .and_then(|v| v.trim().strip_suffix("ns"))
         .and_then(|v| v.trim().parse().ok())
         .ok_or_else(|| format!("fdinfo has no drm-engine-gpu in ns:\n{text}"))
+}
+
+/// `stopped NODE --kill PID`: the host process PID is stopped (SIGSTOP)
+/// with work queued: SUBMIT still returns, a wait for its fence times
+/// out (ETIME), and after SIGCONT everything completes.
+fn scenario_stopped(path: &str, pid: Option<i32>) -> R {
+    let pid = pid.ok_or("stopped needs --kill PID (of the host, to stop and continue)")?;
+    let node = Node::open(path).map_err(|e| format!("open: {e}"))?;
+    let dev = node
+        .create_device()
+        .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+    let mut rig = Rig::new(&dev, VA_BASE)?;
+    rig.fill_check(0x10)?;
+    let t = node
+        .create_syncobj(false)
+        .map_err(|e| format!("syncobj: {e}"))?;
+    check("host stopped: 8 SUBMITs return, their fence does not signal");
+    // SAFETY: kill() has no memory effects.
+    ensure(unsafe { libc::kill(pid, libc::SIGSTOP) } == 0, || {
+        format!("SIGSTOP {pid}: {}", io::Error::last_os_error())
+    })?;
+    let cont = || {
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+    };
+    let mut r = Ok(());
+    for k in 0..8u64 {
+        if let Err(e) = rig.submit_fill(k as usize + 1, 0x20 + k as u8, &[t.at(k + 1)]) {
+            r = Err(format!("SUBMIT {k} with the host stopped: {e}"));
+            break;
+        }
+    }
+    if r.is_ok() {
+        note("8 SUBMITs returned while the host was stopped");
+        r = match t.wait_point(8, Duration::from_secs(2)) {
+            Err(e) if io_errno(&e) == libc::ETIME => {
+                note("wait for the last point: ETIME, as documented");
+                Ok(())
+            }
+            Err(e) => Err(format!("wait with the host stopped: {e} (want ETIME)")),
+            Ok(()) => Err("the fence signalled while the host was stopped".into()),
+        };
+    }
+    cont();
+    r?;
+    check("SIGCONT: everything completes");
+    t.wait_point(8, TIMEOUT)
+        .map_err(|e| format!("wait after SIGCONT: {e}"))?;
+    verify("data after the last FILL", rig.md.as_slice(), 0x27)?;
+    Ok(())
 }
 
 /// `engine NODE`: fdinfo's drm-engine-gpu as gputop reads it. With the
@@ -3274,7 +3326,7 @@ const USAGE: &str = "usage: dxg-uapi-test errors NODE | prime NODE | threads NOD
 /// The scenarios of queued submission.
 const USAGE_QUEUED: &str =
     "       queue NODE | signals NODE SECONDS | inflight NODE destroy|close|dead [--kill PID] |
-       lost NODE | device-lost NODE | count NODE N [--async]
+       stopped NODE --kill PID | lost NODE | device-lost NODE | count NODE N [--async]
   [--control SOCK]: the host's control socket (default $DXG_HOST_SOCK or /run/dxg-host.sock)";
 
 /// Options of the scenarios that drive the host, anywhere after the
@@ -3283,7 +3335,8 @@ const USAGE_QUEUED: &str =
 struct Opts {
     /// `--control SOCK`: the host's control socket.
     control: Option<String>,
-    /// `--kill PID`: the host process (`inflight dead` kills it).
+    /// `--kill PID`: the host process (`inflight dead` kills it, `stopped`
+    /// stops and continues it).
     kill: Option<i32>,
     /// `--async`: the host runs with --async-msg (`count`).
     async_msg: bool,
@@ -3334,6 +3387,7 @@ fn run(args: &[String]) -> R {
         ["inflight", n, mode @ ("destroy" | "close" | "dead")] => {
             scenario_inflight(n, mode, opts.kill, &ctl)
         }
+        ["stopped", n] => scenario_stopped(n, opts.kill),
         ["lost", n] => scenario_lost(n, &ctl),
         ["device-lost", n] => scenario_device_lost(n),
         ["count", n, count] => scenario_count(n, number("N", count)?, opts.async_msg, &ctl),
