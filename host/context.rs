@@ -43,8 +43,10 @@
 //! - the host's errno, if it refused a message of a job: the context is
 //!   then lost (its state on the host is unknown).
 //!
-//! Destroying a context waits (for at most `timeout_ms`) for the host to
-//! complete what it was sent before anything fails.
+//! Destroying a context sends the jobs that are ready, fails those from
+//! the first one still waiting for a dependency on (`ECANCELED`), and
+//! waits (for at most `timeout_ms`) for the host to complete what it was
+//! sent before anything else fails.
 //!
 //! Lock order: [`HostContext::submit_lock`] before [`Core::state`]; the
 //! VM's locks are never held while taking either. No lock is held while a
@@ -280,9 +282,11 @@ struct State {
     completed: u64,
     /// Set once the context is lost, with the error its work fails with.
     lost: Option<(Loss, Error)>,
-    /// Set when the context is destroyed: nothing is queued or sent any
-    /// more.
+    /// Set when the context is destroyed: nothing is queued any more.
     closed: bool,
+    /// Set once the jobs that were ready at destroy time are sent: nothing
+    /// is sent any more.
+    stopped: bool,
 }
 
 /// The part of a context that its worker, watchdog and guest event share.
@@ -304,8 +308,8 @@ pub(crate) struct Core {
     job_timeout: Jiffies,
     /// `IDLE`, `ACTIVE` or `AGAIN` (lock-free: fence callbacks set it).
     worker: Atomic<u32>,
-    /// Set when the context is destroyed (also in [`State::closed`]).
-    closed: Atomic<bool>,
+    /// Set when nothing is sent any more (also in [`State::stopped`]).
+    stopped: Atomic<bool>,
     /// Protects the queue, the pending jobs and the worker state (taken
     /// in the receive path and in fence callbacks).
     #[pin]
@@ -330,7 +334,7 @@ impl_has_delayed_work! {
 impl Core {
     /// Make sure the worker looks at the queue (any context; takes no lock).
     fn kick(self: &Arc<Self>) {
-        if self.closed.load(Relaxed) {
+        if self.stopped.load(Relaxed) {
             return;
         }
         let mut cur = self.worker.load(Relaxed);
@@ -357,7 +361,7 @@ impl Core {
         loop {
             {
                 let mut st = self.state.lock();
-                if !st.closed && st.queue.first().is_some_and(|j| j.ready()) {
+                if !st.stopped && st.queue.first().is_some_and(|j| j.ready()) {
                     if let Ok(job) = st.queue.remove(0) {
                         return Some(job);
                     }
@@ -695,7 +699,7 @@ impl HostContext {
                 stats,
                 job_timeout,
                 worker: Atomic::new(IDLE),
-                closed: Atomic::new(false),
+                stopped: Atomic::new(false),
                 state <- new_spinlock_irq!(
                     State {
                         queue: KVec::new(),
@@ -705,6 +709,7 @@ impl HostContext {
                         completed: 0,
                         lost: None,
                         closed: false,
+                        stopped: false,
                     },
                     "dxg_context_state"
                 ),
@@ -871,17 +876,39 @@ impl HostContext {
 impl PinnedDrop for HostContext {
     fn drop(self: Pin<&mut Self>) {
         let core = &self.core;
-        // No more jobs: the unsent ones never ran.
-        let unsent = {
+        // No more jobs. Those ready to go are sent (their submitter was
+        // told they are queued); from the first one still waiting for a
+        // dependency on, they fail: they never ran.
+        let queued = {
             let mut st = core.state.lock();
             st.closed = true;
-            core.closed.store(true, kernel::sync::atomic::Release);
             core::mem::take(&mut st.queue)
         };
-        for j in unsent {
+        let mut ready = KVec::new();
+        // Out of memory: all fail.
+        let mut cancel = ready.reserve(queued.len(), GFP_KERNEL).is_err();
+        for j in queued {
+            cancel = cancel || !j.ready();
+            if cancel {
+                j.fail(ECANCELED);
+            } else if let Err(e) = ready.push_within_capacity(j) {
+                // Within the capacity reserved: cannot happen.
+                e.0.fail(ECANCELED);
+            }
+        }
+        core.state.lock().queue = ready;
+        core.kick();
+        // The worker sends them (and finishes the job it may be sending).
+        core.work.flush();
+        let rest = {
+            let mut st = core.state.lock();
+            st.stopped = true;
+            core.stopped.store(true, kernel::sync::atomic::Release);
+            core::mem::take(&mut st.queue)
+        };
+        for j in rest {
             j.fail(ECANCELED);
         }
-        // The worker may be sending a job: let it finish.
         core.work.flush();
         let dev = &core.device;
         let a = dev.adapter();

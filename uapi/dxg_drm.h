@@ -166,9 +166,10 @@ struct drm_dxg_context_create {
  * @context: in: the context id
  * @reserved: must be zero
  *
- * Work not yet sent to the host fails with -ECANCELED; the host gets up
- * to the module's timeout_ms to complete what it was sent (the ioctl
- * waits), whose fences then signal; what is left fails with -ETIME.
+ * Queued work still waiting for an in-fence fails with -ECANCELED (the
+ * rest is sent); the host gets up to the module's timeout_ms to complete
+ * what it was sent (the ioctl waits), whose fences then signal; what is
+ * left fails with -ETIME.
  * Errors: -EINVAL, -ENOENT.
  */
 struct drm_dxg_context_destroy {
@@ -301,7 +302,7 @@ struct drm_dxg_sync {
  * -ETIME (the context was lost: a job of it did not complete within the
  * module's job_timeout_ms), -EIO (the host reported the device lost),
  * -ENODEV (the host or the adapter went away), -ECANCELED (the work was
- * never sent: its context was destroyed first), an in-fence's error (the
+ * never sent: its context was destroyed while it waited for an in-fence), an in-fence's error (the
  * work is then not sent), or a host error. Errors: -EINVAL (also an
  * in-syncobj without a fence), -ENOENT (context or syncobj), -E2BIG
  * (counts, sizes), -EFAULT, -ENODEV, -ECANCELED (the context or its
