@@ -1775,25 +1775,12 @@ impl Host {
     /// Waits until every context queue is empty and idle (never while
     /// held with work queued, or while a context is stalled).
     pub fn wait_idle(&self, timeout: Duration) -> bool {
-        let deadline = Instant::now() + timeout;
-        let mut st = lock(&self.sh.st);
-        loop {
-            let busy = st.objects.values().any(|o| match &o.kind {
+        self.wait_until(timeout, |st| {
+            !st.objects.values().any(|o| match &o.kind {
                 Kind::Context { queue, busy, .. } => *busy || !queue.is_empty(),
                 _ => false,
-            });
-            if !busy {
-                return true;
-            }
-            let now = Instant::now();
-            if now >= deadline {
-                return false;
-            }
-            st = match self.sh.cv.wait_timeout(st, deadline - now) {
-                Ok((g, _)) => g,
-                Err(e) => e.into_inner().0,
-            };
-        }
+            })
+        })
     }
 
     /// Holds (`true`) or releases the context workers: while held, no
