@@ -44,6 +44,10 @@ module! {
             default: 60000,
             description: "How long to wait for a host reply before declaring the host lost (ms)",
         },
+        job_timeout_ms: u32 {
+            default: 10000,
+            description: "How long a submitted job may run on the host before its context is lost (ms)",
+        },
     },
 }
 
@@ -67,6 +71,10 @@ module! {
         timeout_ms: u32 {
             default: 60000,
             description: "How long to wait for a host reply before declaring the host lost (ms)",
+        },
+        job_timeout_ms: u32 {
+            default: 10000,
+            description: "How long a submitted job may run on the host before its context is lost (ms)",
         },
     },
 }

@@ -98,8 +98,9 @@ impl Drop for VgpuFunction<'_> {
     fn drop(&mut self) {
         // Unplug: waits for the ioctls in progress; no new one starts.
         drop(self.drm.take());
-        // Then nothing can wait for a new host fence: fail the pending ones.
-        self.adapter.fail_events();
+        // Then no new job can come: let the host finish (bounded), then
+        // fail what is left.
+        self.adapter.shutdown();
         dev_info!(self.pdev.as_ref(), "adapter removed\n");
         // Then `_vgpu` drops: the claim is given up.
     }

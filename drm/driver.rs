@@ -91,6 +91,7 @@ impl drm::Driver for DxgDriver {
         (DXG_SUBMIT, drm_dxg_submit, ioctl::RENDER_ALLOW, DxgFile::submit),
         (DXG_ESCAPE, drm_dxg_escape, ioctl::RENDER_ALLOW, DxgFile::escape),
         (DXG_RESIDENCY, drm_dxg_residency, ioctl::RENDER_ALLOW, DxgFile::residency),
+        (DXG_QUERY_STATE, drm_dxg_query_state, ioctl::RENDER_ALLOW, DxgFile::query_state),
     }
 
     /// drm-usage-stats: the memory keys of the file's GEM objects (all

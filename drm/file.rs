@@ -14,12 +14,11 @@
 
 use kernel::page::PAGE_SIZE;
 use kernel::{
-    dma_fence::ChainNode,
+    dma_fence::{ChainNode, Fence},
     drm::{self, gem::BaseObject, syncobj::SyncObj, Registered},
     new_mutex,
     prelude::*,
     sync::{Arc, Mutex},
-    time::msecs_to_jiffies,
     uaccess::{UserPtr, UserSlice},
 };
 
@@ -27,11 +26,11 @@ use crate::drm::driver::{DxgDevice, DxgDriver};
 use crate::drm::gem::{self, DxgGem, GemArgs};
 use crate::host::{
     adapter::Adapter,
-    context::{EngineStats, HostContext, Submission},
+    context::{EngineStats, HostContext, Loss, Submission},
     device::{self, HostDevice},
     process::HostProcess,
 };
-use crate::proto::Handle;
+use crate::proto::{Handle, U64};
 use crate::sys::uapi;
 
 /// Most devices one DRM file may create.
@@ -40,6 +39,9 @@ const MAX_DEVICES: usize = 64;
 const MAX_CONTEXTS: usize = 1024;
 /// Largest GEM object.
 const MAX_BO_SIZE: u64 = 1 << 32;
+/// Most fences one WAITFORSYNCOBJECTFROMGPU names (the protocol's limit);
+/// further ones are waited for in the guest.
+const MAX_GPU_WAITS: usize = 32;
 
 /// Objects of one kind that a file created, by id.
 struct IdTable<T> {
@@ -230,6 +232,32 @@ impl DxgFile {
         self.stats.busy_ns()
     }
 
+    /// Wait, for at most `timeout_ms`, until the host has completed the
+    /// jobs of this file it was sent so far (before allocations go: the
+    /// host would fault on work that uses them).
+    pub(crate) fn wait_sent(&self) {
+        if self.adapter.closing() || self.adapter.dead().is_some() {
+            return;
+        }
+        let contexts: KVec<Arc<HostContext>> = {
+            let o = self.objects.lock();
+            let mut v = KVec::new();
+            for (_, c) in o.contexts.list.iter() {
+                if v.push(c.clone(), GFP_KERNEL).is_err() {
+                    break;
+                }
+            }
+            v
+        };
+        let timeout = crate::module_parameters::timeout_ms.value();
+        for c in contexts.iter() {
+            if !c.wait_sent(timeout) {
+                pr_warn!("the host did not complete a context's jobs in time\n");
+                break;
+            }
+        }
+    }
+
     /// The device with id `id`.
     pub(crate) fn device(&self, id: u32) -> Result<Arc<HostDevice>> {
         self.objects.lock().devices.get(id)
@@ -237,6 +265,17 @@ impl DxgFile {
 
     fn context(&self, id: u32) -> Result<Arc<HostContext>> {
         self.objects.lock().contexts.get(id)
+    }
+
+    /// The host sync object and value standing for `fence`, if it is a
+    /// fence of one of this file's contexts that the host can order.
+    fn host_fence(&self, fence: &Fence) -> Option<(Handle, u64)> {
+        let o = self.objects.lock();
+        o.contexts
+            .list
+            .iter()
+            .find(|(_, c)| c.owns(fence))
+            .and_then(|(_, c)| c.host_fence(fence))
     }
 
     /// DRM_IOCTL_DXG_QUERY_ADAPTER.
@@ -464,7 +503,8 @@ impl DxgFile {
         Ok(0)
     }
 
-    /// DRM_IOCTL_DXG_SUBMIT.
+    /// DRM_IOCTL_DXG_SUBMIT: look everything up, then queue the job; never
+    /// waits (see `host/context.rs`).
     pub(crate) fn submit(
         _dev: &DxgDevice<Registered>,
         _reg: &(),
@@ -486,10 +526,34 @@ impl DxgFile {
             return Err(EINVAL);
         }
         let ctx = f.context(req.context)?;
-        // Everything that can fail on bad input fails before submitting.
-        let mut in_fences = KVec::with_capacity(ins.len(), GFP_KERNEL)?;
+        // Sort the in-fences: the host orders fences of this file's
+        // contexts (same host process) that it was sent; the guest waits
+        // for the rest.
+        let mut gpu_objects = KVec::new();
+        let mut gpu_values = KVec::new();
+        let mut deps = KVec::new();
         for s in ins.iter() {
-            in_fences.push(SyncObj::find_fence(file, s.handle, s.point, 0)?, GFP_KERNEL)?;
+            let fence = SyncObj::find_fence(file, s.handle, s.point, 0)?;
+            for c in fence.components()? {
+                if c.is_signaled() {
+                    // Its error, if any, still fails the job.
+                    if c.status().is_err() {
+                        deps.push(c, GFP_KERNEL)?;
+                    }
+                    continue;
+                }
+                if ctx.owns(&c) {
+                    // Earlier work of the same queue: ordered already.
+                    continue;
+                }
+                match f.host_fence(&c) {
+                    Some((obj, value)) if gpu_objects.len() < MAX_GPU_WAITS => {
+                        gpu_objects.push(obj, GFP_KERNEL)?;
+                        gpu_values.push(U64::new(value), GFP_KERNEL)?;
+                    }
+                    _ => deps.push(c, GFP_KERNEL)?,
+                }
+            }
         }
         let mut targets = KVec::with_capacity(outs.len(), GFP_KERNEL)?;
         for s in outs.iter() {
@@ -503,25 +567,64 @@ impl DxgFile {
                 GFP_KERNEL,
             )?;
         }
-        // The host cannot wait for foreign fences: wait for them here.
-        let timeout = msecs_to_jiffies(crate::module_parameters::timeout_ms.value());
-        for fence in in_fences.iter() {
-            if !fence.is_signaled() {
-                fence.wait_timeout(true, timeout)?;
-            }
-            fence.status()?;
-        }
-        let fence = ctx.submit(&Submission {
-            cmd_va: req.cmd_va,
-            cmd_len,
-            priv_data: &priv_data,
-        })?;
+        let fence = ctx.queue(
+            Submission {
+                cmd_va: req.cmd_va,
+                cmd_len,
+                priv_data,
+            },
+            gpu_objects,
+            gpu_values,
+            deps,
+        )?;
         for (syncobj, point, chain) in targets.into_iter() {
             match chain {
                 Some(chain) => syncobj.add_point(chain, &fence, point),
                 None => syncobj.replace_fence(Some(&*fence)),
             }
         }
+        Ok(0)
+    }
+
+    /// DRM_IOCTL_DXG_QUERY_STATE.
+    pub(crate) fn query_state(
+        _dev: &DxgDevice<Registered>,
+        _reg: &(),
+        req: &mut uapi::drm_dxg_query_state,
+        file: &drm::File<DxgFile>,
+    ) -> Result<u32> {
+        check_size::<uapi::drm_dxg_query_state>(req.size)?;
+        if req.flags != 0 {
+            return Err(EINVAL);
+        }
+        let f = file.inner();
+        let d = f.device(req.device)?;
+        let (lost, submitted, completed) = if req.context == 0 {
+            (None, 0, 0)
+        } else {
+            let c = f.context(req.context)?;
+            if !Arc::ptr_eq(c.device(), &d) {
+                return Err(EINVAL);
+            }
+            let st = c.query();
+            (st.lost, st.submitted, st.completed)
+        };
+        let lost = if d.adapter().dead().is_some() || d.adapter().closing() {
+            Some((Loss::Host, ENODEV))
+        } else if d.health().lost() {
+            Some((Loss::Device, EIO))
+        } else {
+            lost
+        };
+        req.state = match lost {
+            None => uapi::DXG_STATE_ACTIVE,
+            Some((Loss::Context, _)) => uapi::DXG_STATE_CONTEXT_LOST,
+            Some((Loss::Device, _)) => uapi::DXG_STATE_DEVICE_LOST,
+            Some((Loss::Host, _)) => uapi::DXG_STATE_HOST_GONE,
+        };
+        req.error = lost.map_or(0, |(_, e)| e.to_errno());
+        req.submitted = submitted;
+        req.completed = completed;
         Ok(0)
     }
 

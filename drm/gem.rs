@@ -93,6 +93,11 @@ impl gem::DriverObject for DxgObject {
             }
             gone
         };
+        if !gone.is_empty() {
+            // Work the host was sent may use the allocations: let it finish
+            // (as the host's memory manager would wait before freeing).
+            file.inner().wait_sent();
+        }
         for b in gone.iter() {
             if let Ok(dev) = file.inner().device(b.device) {
                 dev.destroy_allocation(b.alloc);

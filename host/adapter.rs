@@ -8,11 +8,25 @@
 //! dxgadapter.c): OPENADAPTER on the vGPU channel, then
 //! GETINTERNALADAPTERINFO. Dropping it sends CLOSEADAPTER (best effort: a
 //! dead channel fails at once, nothing waits).
+//!
+//! Routing: when the host enables asynchronous messages (the
+//! `async_msg_enabled` flag of GETINTERNALADAPTERINFO), every later
+//! message of the adapter goes on the VM-level channel, and the messages
+//! of a submission are sent without waiting for a reply (dxgkrnl
+//! dxgvmbus.c init_message() and dxgvmb_send_submit_command()); otherwise
+//! all go on the vGPU channel as requests.
 
-use kernel::{pci, prelude::*, sync::Arc};
+use kernel::{
+    new_condvar, new_spinlock_irq, pci,
+    prelude::*,
+    sync::{
+        atomic::{Acquire, Atomic, Release},
+        Arc, CondVar, SpinLockIrq,
+    },
+};
 
 use crate::host::{
-    request::{call, call_msg, decode_raw, errno, proto_err, Message},
+    request::{call, call_msg, check_status, decode_raw, encode_msg, errno, proto_err, Message},
     vm::Vm,
 };
 use crate::proto::{
@@ -22,11 +36,23 @@ use crate::proto::{
     },
     decode_reply, Command, Framing, Guid, Handle, Luid,
 };
+use crate::sys::util::wait_until;
 use crate::vmbus::channel::Channel;
 
 /// The largest QUERYADAPTERINFO buffer (the host's replies for the
 /// documented query types are far smaller; this bounds kernel memory).
 pub(crate) const MAX_QUERY: usize = 64 * 1024;
+
+/// The jobs of an adapter's contexts that are on the host.
+#[pin_data]
+struct Inflight {
+    /// Protects the count (taken in the receive path).
+    #[pin]
+    count: SpinLockIrq<u64>,
+    /// Notified when the count drops to zero.
+    #[pin]
+    drained: CondVar,
+}
 
 /// An open adapter.
 pub(crate) struct Adapter {
@@ -42,6 +68,11 @@ pub(crate) struct Adapter {
     version: u32,
     compute_only: bool,
     info: AdapterInfoReply,
+    /// The host enabled asynchronous messages.
+    async_msg: bool,
+    /// Set when the adapter is being unbound: no more jobs are sent.
+    closing: Atomic<bool>,
+    inflight: Arc<Inflight>,
 }
 
 impl Adapter {
@@ -83,7 +114,17 @@ impl Adapter {
         if !info.host_vgpu_luid.is_zero() {
             framing = Framing::new(version, info.host_vgpu_luid);
         }
+        let inflight = Arc::pin_init(
+            pin_init!(Inflight {
+                count <- new_spinlock_irq!(0, "dxg_adapter_inflight"),
+                drained <- new_condvar!("dxg_adapter_drained"),
+            }),
+            GFP_KERNEL,
+        )?;
         let this = Self {
+            async_msg: info.async_msg_enabled(),
+            closing: Atomic::new(false),
+            inflight,
             vm,
             luid: Luid::from_guid(&instance),
             vgpu,
@@ -138,9 +179,18 @@ impl Adapter {
         Ok(())
     }
 
-    /// Send the fixed-size command `cmd` on the vGPU channel.
+    /// The channel the adapter's messages go on (see the module docs).
+    fn channel(&self) -> &Channel {
+        if self.async_msg {
+            self.vm.channel()
+        } else {
+            &self.vgpu
+        }
+    }
+
+    /// Send the fixed-size command `cmd` and wait for the reply.
     pub(crate) fn request<C: Command>(&self, cmd: &C, max_reply: usize) -> Result<KVec<u8>> {
-        call(&self.vgpu, &self.framing, cmd, max_reply)
+        call(self.channel(), &self.framing, cmd, max_reply)
     }
 
     /// Send the fixed-size VM-level command `cmd` on the VM-level channel.
@@ -153,9 +203,62 @@ impl Adapter {
         )
     }
 
-    /// Send the variable-size message `msg` on the vGPU channel.
+    /// Send the variable-size message `msg` and wait for the reply.
     pub(crate) fn request_msg(&self, msg: &dyn Message, max_reply: usize) -> Result<KVec<u8>> {
-        call_msg(&self.vgpu, &self.framing, msg, max_reply)
+        call_msg(self.channel(), &self.framing, msg, max_reply)
+    }
+
+    /// Send a message of a submission (`msg`, with a bare-NTSTATUS reply):
+    /// asynchronously if the host enabled it (no reply; the async bit is
+    /// set by [`Message::encode_async`]), else as a request whose status
+    /// is checked.
+    pub(crate) fn send_queued(&self, msg: &dyn Message) -> Result {
+        if self.async_msg {
+            let buf = encode_msg(&self.framing, msg, true)?;
+            self.vm.channel().send_async(&buf)
+        } else {
+            check_status(&self.request_msg(msg, 8)?)
+        }
+    }
+
+    /// The adapter is being unbound: from now on its contexts send no more
+    /// jobs (they fail with `ENODEV`).
+    pub(crate) fn set_closing(&self) {
+        self.closing.store(true, Release);
+    }
+
+    /// See [`set_closing`](Self::set_closing).
+    pub(crate) fn closing(&self) -> bool {
+        self.closing.load(Acquire)
+    }
+
+    /// A job was sent to the host.
+    pub(crate) fn job_started(&self) {
+        *self.inflight.count.lock() += 1;
+    }
+
+    /// `n` jobs left the host (completed or failed).
+    pub(crate) fn jobs_finished(&self, n: u64) {
+        let zero = {
+            let mut c = self.inflight.count.lock();
+            *c = c.saturating_sub(n);
+            *c == 0
+        };
+        if zero {
+            self.inflight.drained.notify_all();
+        }
+    }
+
+    /// Wait (for at most `timeout_ms`) until the host completed every job
+    /// it was sent; whether it did.
+    pub(crate) fn drain(&self, timeout_ms: u32) -> bool {
+        wait_until(
+            &self.inflight.count,
+            &self.inflight.drained,
+            timeout_ms,
+            |c| (*c == 0).then_some(()),
+        )
+        .is_ok()
     }
 
     /// Whether the vGPU channel died (and with which error).
@@ -174,10 +277,16 @@ impl Adapter {
         Arc::as_ptr(&self.vgpu) as usize as u64
     }
 
-    /// The adapter is going away: fail every guest event it waits for
-    /// (fences of its submissions complete with `ENODEV`). Called once no
-    /// ioctl can run any more (after the DRM device is unplugged).
-    pub(crate) fn fail_events(&self) {
+    /// The adapter is going away; called once no ioctl can run any more
+    /// (after the DRM device is unplugged). Jobs not sent yet fail with
+    /// `ENODEV`; a live host gets `timeout_ms` to complete what it was
+    /// sent; then every guest event the adapter waits for fails (fences
+    /// still pending fail with `ENODEV`).
+    pub(crate) fn shutdown(&self) {
+        self.set_closing();
+        if self.dead().is_none() && !self.drain(crate::module_parameters::timeout_ms.value()) {
+            pr_warn!("the host did not complete the adapter's jobs in time\n");
+        }
         self.vm.fail_events(Some(self.event_owner()), ENODEV);
     }
 
@@ -218,9 +327,13 @@ impl Adapter {
 
 impl Drop for Adapter {
     fn drop(&mut self) {
-        let ch = &self.vgpu;
-        if ch.dead().is_none() {
-            let _ = call(ch, &self.framing, &CloseAdapter::new(self.host_handle), 0);
+        if self.vgpu.dead().is_none() {
+            let _ = call(
+                self.channel(),
+                &self.framing,
+                &CloseAdapter::new(self.host_handle),
+                0,
+            );
         }
     }
 }

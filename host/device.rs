@@ -12,7 +12,8 @@
 //! Waiting for a host fence from the CPU: if the value in the IO space is
 //! not reached yet, WAITFORSYNCOBJECTFROMCPU names a guest event and the
 //! waiter sleeps until SIGNALGUESTEVENT (routed by [`Vm`](crate::host::vm::Vm)),
-//! interruptibly, for at most the channel timeout.
+//! for at most the channel timeout (only a fatal signal ends the wait
+//! early: the host acts on the request either way).
 
 use kernel::page::PAGE_SIZE;
 use kernel::{
@@ -23,6 +24,7 @@ use kernel::{
 
 use crate::host::{
     adapter::Adapter,
+    health::DeviceHealth,
     request::{check_status, decode_raw, errno, proto_err},
     vm::{GuestEvent, IoSpace},
 };
@@ -77,14 +79,18 @@ pub(crate) struct HostDevice {
     paging_sync: Handle,
     paging_fence_gpa: u64,
     io: Arc<IoSpace>,
+    /// Whether the host reported the device lost (registered with the VM
+    /// under its cookie while the device exists).
+    health: Arc<DeviceHealth>,
 }
 
 impl HostDevice {
     /// CREATEDEVICE and CREATEPAGINGQUEUE for `process` on `adapter`.
     pub(crate) fn create(adapter: Arc<Adapter>, process: Handle) -> Result<Self> {
         let io = adapter.vm().io_space()?;
+        let health = DeviceHealth::new(adapter.vm().next_cookie())?;
         let r = adapter.request(
-            &CreateDevice::new(process, 0, 0),
+            &CreateDevice::new(process, 0, health.cookie()),
             size_of::<CreateDeviceReply>(),
         )?;
         let handle = decode_raw(&r, |r| {
@@ -98,7 +104,9 @@ impl HostDevice {
             paging_sync: Handle::NULL,
             paging_fence_gpa: 0,
             io,
+            health,
         };
+        dev.adapter.vm().add_device(dev.health.clone())?;
         // From here on, dropping `dev` destroys the host device.
         let r = dev.adapter.request(
             &CreatePagingQueue::new(process, handle, 0),
@@ -137,6 +145,11 @@ impl HostDevice {
     /// The IO space (monitored fence values).
     pub(crate) fn io(&self) -> &Arc<IoSpace> {
         &self.io
+    }
+
+    /// Whether the host reported the device lost.
+    pub(crate) fn health(&self) -> &Arc<DeviceHealth> {
+        &self.health
     }
 
     /// Wait until the host fence `sync`, whose value the host keeps at
@@ -359,6 +372,7 @@ pub(crate) fn escape(
 
 impl Drop for HostDevice {
     fn drop(&mut self) {
+        self.adapter.vm().remove_device(self.health.cookie());
         if self.adapter.dead().is_some() {
             return;
         }

@@ -16,6 +16,7 @@
 pub(crate) mod adapter;
 pub(crate) mod context;
 pub(crate) mod device;
+pub(crate) mod health;
 pub(crate) mod process;
 pub(crate) mod request;
 pub(crate) mod vm;

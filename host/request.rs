@@ -68,17 +68,18 @@ impl_message!(
     crate::proto::submit::SubmitCommandMsg<'_>,
     crate::proto::syncmsg::SignalSyncObjectMsg<'_>,
     crate::proto::syncmsg::WaitFromCpuMsg<'_>,
+    crate::proto::syncmsg::WaitFromGpuMsg<'_>,
     crate::proto::misc::EscapeMsg<'_>,
     crate::proto::residency::MakeResidentMsg<'_>,
     crate::proto::residency::EvictMsg<'_>,
 );
 
-/// Send the variable-size message `msg` on `channel`; see [`call`].
-pub(crate) fn call_msg(
-    channel: &Channel,
+/// Encode `msg` with `framing`, with the header's async bit if
+/// `asynchronous`.
+pub(crate) fn encode_msg(
     framing: &Framing,
     msg: &dyn Message,
-    max_reply: usize,
+    asynchronous: bool,
 ) -> Result<KVec<u8>> {
     let mut buf = KVec::from_elem(
         0u8,
@@ -87,6 +88,20 @@ pub(crate) fn call_msg(
     )?;
     let n = msg.encode(framing, &mut buf).map_err(proto_err)?;
     buf.truncate(n);
+    if asynchronous {
+        crate::proto::header::mark_async(&mut buf, framing).map_err(proto_err)?;
+    }
+    Ok(buf)
+}
+
+/// Send the variable-size message `msg` on `channel`; see [`call`].
+pub(crate) fn call_msg(
+    channel: &Channel,
+    framing: &Framing,
+    msg: &dyn Message,
+    max_reply: usize,
+) -> Result<KVec<u8>> {
+    let buf = encode_msg(framing, msg, false)?;
     channel.request(&buf, max_reply)
 }
 

@@ -14,19 +14,35 @@
 //! VM-level channel once the fence values are reached. [`Vm`] hands out the
 //! ids and routes each signal to the [`GuestEvent`] registered for it.
 //!
-//! Lock order: [`Vm::io`] is a leaf. [`Vm::events`] may be held while a
-//! [`GuestEvent`] is signalled, so `GuestEvent::signal` must not call back
-//! into the event table.
+//! A context keeps one event for its whole life ([`Vm::reserve_event`],
+//! [`Vm::install_event`]): the host signals it each time the context's
+//! fence advances.
+//!
+//! Device health: CREATEDEVICE names a cookie ([`Vm::next_cookie`]); the
+//! host's SETGUESTDATA with that cookie marks the device lost
+//! ([`DeviceHealth`]).
+//!
+//! Lock order: [`Vm::io`] is a leaf. [`Vm::events`] is held while a
+//! long-lived [`GuestEvent`] is signalled (so removing it waits for the
+//! signal and no waiter is freed in the receive path), so
+//! `GuestEvent::signal` must not call back into the event table;
+//! [`Vm::devices`] likewise while a device is marked lost.
 
 use core::ptr::NonNull;
 
 use kernel::{
     new_mutex, new_spinlock_irq,
     prelude::*,
-    sync::{Arc, Mutex, SpinLockIrq},
+    sync::{
+        atomic::{Atomic, Relaxed},
+        Arc, Mutex, SpinLockIrq,
+    },
 };
 
-use crate::host::request::{call, errno, proto_err};
+use crate::host::{
+    health::DeviceHealth,
+    request::{call, errno, proto_err},
+};
 use crate::proto::{
     consts::VERSION, decode_host_message, decode_status, global::SetIoSpaceRegion,
     validate::IoSpace as IoRange, Framing, HostMessage, Luid,
@@ -110,12 +126,21 @@ impl IoSpace {
     }
 }
 
+/// One registered guest event.
+struct Event {
+    id: u64,
+    /// An adapter's [`event_owner`](crate::host::adapter::Adapter::event_owner).
+    owner: u64,
+    /// `None` while reserved.
+    waiter: Option<Arc<dyn GuestEvent>>,
+    /// Signalled any number of times, until removed.
+    long_lived: bool,
+}
+
 /// The registered guest events.
 struct Events {
     next: u64,
-    /// (event id, owner, waiter); the owner is an adapter's
-    /// [`event_owner`](crate::host::adapter::Adapter::event_owner).
-    list: KVec<(u64, u64, Arc<dyn GuestEvent>)>,
+    list: KVec<Event>,
     /// Owners that are gone: their new events are refused.
     dead_owners: KVec<u64>,
     /// Set when the VM-level channel died: no event will come any more.
@@ -136,6 +161,12 @@ pub(crate) struct Vm {
     /// Protects the guest event table (taken in the receive path).
     #[pin]
     events: SpinLockIrq<Events>,
+    /// The next CREATEDEVICE cookie.
+    next_cookie: Atomic<u64>,
+    /// Protects the health of the VM's host devices (taken in the receive
+    /// path).
+    #[pin]
+    devices: SpinLockIrq<KVec<Arc<DeviceHealth>>>,
 }
 
 impl Vm {
@@ -154,6 +185,8 @@ impl Vm {
                     Events { next: 1, list: KVec::new(), dead_owners: KVec::new(), dead: false },
                     "dxg_vm_events"
                 ),
+                next_cookie: Atomic::new(1),
+                devices <- new_spinlock_irq!(KVec::new(), "dxg_vm_devices"),
             }),
             GFP_KERNEL,
         )
@@ -197,24 +230,90 @@ impl Vm {
         Ok(space)
     }
 
-    /// Register `ev` for `owner` and return its event id (never 0).
-    /// `ENODEV` once the VM-level channel or the owner is gone.
-    pub(crate) fn add_event(&self, owner: u64, ev: Arc<dyn GuestEvent>) -> Result<u64> {
+    /// A CREATEDEVICE cookie no other device of this VM has (never 0).
+    pub(crate) fn next_cookie(&self) -> u64 {
+        self.next_cookie.fetch_add(1, Relaxed)
+    }
+
+    /// Watch `health` for SETGUESTDATA until [`remove_device`](Self::remove_device).
+    pub(crate) fn add_device(&self, health: Arc<DeviceHealth>) -> Result {
+        self.devices.lock().push(health, GFP_ATOMIC)?;
+        Ok(())
+    }
+
+    /// Stop watching the device of `cookie`.
+    pub(crate) fn remove_device(&self, cookie: u64) {
+        let gone = {
+            let mut d = self.devices.lock();
+            match d.iter().position(|h| h.cookie() == cookie) {
+                Some(i) => d.remove(i).ok(),
+                None => None,
+            }
+        };
+        drop(gone);
+    }
+
+    fn insert_event(
+        &self,
+        owner: u64,
+        waiter: Option<Arc<dyn GuestEvent>>,
+        long_lived: bool,
+    ) -> Result<u64> {
         let mut e = self.events.lock();
         if e.dead || e.dead_owners.contains(&owner) {
             return Err(ENODEV);
         }
         let id = e.next;
         e.next = id.checked_add(1).ok_or(ENOSPC)?;
-        e.list.push((id, owner, ev), GFP_ATOMIC)?;
+        e.list.push(
+            Event {
+                id,
+                owner,
+                waiter,
+                long_lived,
+            },
+            GFP_ATOMIC,
+        )?;
         Ok(id)
     }
 
-    /// Forget event `id` without signalling it (its wait was never sent).
+    /// Register `ev` for `owner`, for one signal, and return its event id
+    /// (never 0). `ENODEV` once the VM-level channel or the owner is gone.
+    pub(crate) fn add_event(&self, owner: u64, ev: Arc<dyn GuestEvent>) -> Result<u64> {
+        self.insert_event(owner, Some(ev), false)
+    }
+
+    /// Reserve a long-lived event id for `owner`; its waiter comes with
+    /// [`install_event`](Self::install_event).
+    pub(crate) fn reserve_event(&self, owner: u64) -> Result<u64> {
+        self.insert_event(owner, None, true)
+    }
+
+    /// Make `ev` the waiter of the reserved event `id`: signalled every
+    /// time the host signals `id`, until [`remove_event`](Self::remove_event).
+    /// `ENODEV` if the event was failed meanwhile (`ev` is then failed).
+    pub(crate) fn install_event(&self, id: u64, ev: Arc<dyn GuestEvent>) -> Result {
+        let mut e = self.events.lock();
+        match e.list.iter_mut().find(|x| x.id == id) {
+            Some(x) => {
+                x.waiter = Some(ev);
+                Ok(())
+            }
+            None => {
+                drop(e);
+                ev.signal(Err(ENODEV));
+                Err(ENODEV)
+            }
+        }
+    }
+
+    /// Forget event `id` without signalling it (its wait was never sent,
+    /// or its owner is done with it). Once this returns, the waiter is
+    /// not being signalled.
     pub(crate) fn remove_event(&self, id: u64) {
         let removed = {
             let mut e = self.events.lock();
-            match e.list.iter().position(|(i, _, _)| *i == id) {
+            match e.list.iter().position(|x| x.id == id) {
                 Some(pos) => e.list.remove(pos).ok(),
                 None => None,
             }
@@ -242,17 +341,19 @@ impl Vm {
                     // Under memory pressure the owner may stay unmarked;
                     // its later events then wait for the host as usual.
                     let _ = e.dead_owners.push(o, GFP_ATOMIC);
-                    for (_, owner, ev) in e.list.iter() {
-                        if *owner == o {
-                            ev.signal(Err(err));
+                    for x in e.list.iter() {
+                        if let (true, Some(w)) = (x.owner == o, &x.waiter) {
+                            w.signal(Err(err));
                         }
                     }
-                    e.list.retain(|x| x.1 != o);
+                    e.list.retain(|x| x.owner != o);
                 }
             }
         }
-        for (_, _, ev) in failed.iter() {
-            ev.signal(Err(err));
+        for x in failed.iter() {
+            if let Some(w) = &x.waiter {
+                w.signal(Err(err));
+            }
         }
     }
 }
@@ -261,16 +362,38 @@ impl Notify for Vm {
     fn notify(&self, payload: &[u8]) {
         match decode_host_message(payload) {
             Ok(HostMessage::SignalGuestEvent { event, .. }) => {
-                let found = {
+                let once = {
                     let mut e = self.events.lock();
-                    match e.list.iter().position(|(i, _, _)| *i == event) {
-                        Some(pos) => e.list.remove(pos).ok(),
+                    match e.list.iter().position(|x| x.id == event) {
+                        Some(pos) => match e.list.get(pos) {
+                            Some(Event {
+                                long_lived: true,
+                                waiter,
+                                ..
+                            }) => {
+                                // Signalled under the lock, see the
+                                // lock order above.
+                                if let Some(w) = waiter {
+                                    w.signal(Ok(()));
+                                }
+                                return;
+                            }
+                            _ => e.list.remove(pos).ok(),
+                        },
                         None => None,
                     }
                 };
-                match found {
-                    Some((_, _, ev)) => ev.signal(Ok(())),
+                match once.and_then(|x| x.waiter) {
+                    Some(w) => w.signal(Ok(())),
                     None => pr_debug!("host signalled unknown guest event {}\n", event),
+                }
+            }
+            Ok(HostMessage::SetGuestData(d)) if d.is_device_state_change() => {
+                let cookie = d.guest_pointer.get();
+                let d = self.devices.lock();
+                match d.iter().find(|h| h.cookie() == cookie) {
+                    Some(h) => h.set_lost(),
+                    None => pr_debug!("host changed the state of unknown device {:#x}\n", cookie),
                 }
             }
             Ok(_) => pr_debug!("host message ignored\n"),

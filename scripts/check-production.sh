@@ -6,7 +6,7 @@
 #
 #   scripts/check-production.sh out/module/prod/dxg.ko
 #
-# - parameters: only timeout_ms (no `loopback`, no `standin`);
+# - parameters: only job_timeout_ms and timeout_ms (no `loopback`, no `standin`);
 # - aliases: the vGPU PCI functions 1414:008E and 1414:008A, and both VMBus
 #   channel classes (VM-level DDE9CBC0-5060-4436-9448-EA1254A5D177, per-vGPU
 #   6E382D18-3336-4F4B-ACC4-2B7703D4DF4A, as modpost spells them: the GUID's
@@ -24,8 +24,8 @@ no() { echo "FAILED  $*"; bad=1; }
 [ -f "$ko" ] || { echo "check-production: $ko: no such module"; exit 1; }
 
 parms=$(modinfo -F parm "$ko" | cut -d: -f1 | sort | tr '\n' ' ')
-if [ "$parms" = "timeout_ms " ]; then ok "parameters: $parms"
-else no "parameters: '$parms' (want only timeout_ms)"; fi
+if [ "$parms" = "job_timeout_ms timeout_ms " ]; then ok "parameters: $parms"
+else no "parameters: '$parms' (want only job_timeout_ms, timeout_ms)"; fi
 
 aliases=$(modinfo -F alias "$ko")
 for want in 'pci:v00001414d0000008Esv*sd*bc*sc*i*' 'pci:v00001414d0000008Asv*sd*bc*sc*i*' \
@@ -48,4 +48,4 @@ if [ $bad != 0 ]; then
 	echo "check-production: the production module is not as it should be (see FAILED lines)"
 	exit 1
 fi
-echo "check-production: timeout_ms only, 4 aliases (PCI 008E/008A, VMBus VM/vGPU), no test machinery"
+echo "check-production: job_timeout_ms and timeout_ms only, 4 aliases (PCI 008E/008A, VMBus VM/vGPU), no test machinery"

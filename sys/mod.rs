@@ -87,6 +87,7 @@ pub(crate) mod uapi {
         DRM_IOCTL_DXG_SUBMIT, _IOW, DRM_DXG_SUBMIT, drm_dxg_submit;
         DRM_IOCTL_DXG_ESCAPE, _IOW, DRM_DXG_ESCAPE, drm_dxg_escape;
         DRM_IOCTL_DXG_RESIDENCY, _IOW, DRM_DXG_RESIDENCY, drm_dxg_residency;
+        DRM_IOCTL_DXG_QUERY_STATE, _IOWR, DRM_DXG_QUERY_STATE, drm_dxg_query_state;
     }
 
     /// `DXG_LOOPBACK_IOCTL_OFFER` (bindgen cannot expand `_IOWR()`).

@@ -23,15 +23,19 @@ pub(crate) fn raw_device<Ctx: kernel::device::DeviceContext>(
 
 /// Why [`wait_until`] gave up.
 pub(crate) enum WaitEnd {
-    /// A signal is pending.
+    /// A fatal signal is pending (the caller is being killed).
     Interrupted,
     /// `timeout_ms` passed.
     TimedOut,
 }
 
 /// Sleep on `cv` until `ready` finds a result in the state `lock`
-/// protects, interruptibly, for at most `timeout_ms`: the wait for a
-/// host's answer (a reply, a guest event). `ready` runs with the lock held.
+/// protects, for at most `timeout_ms`: the wait for a host's answer (a
+/// reply, a guest event, a drained queue). `ready` runs with the lock held.
+///
+/// Killable, not interruptible: the host acts on what it was sent whether
+/// or not the guest waits, so an ordinary signal must not end the wait
+/// (user space would retry the system call and the host act twice).
 pub(crate) fn wait_until<T: Unpin, R>(
     lock: &SpinLockIrq<T>,
     cv: &CondVar,
@@ -44,7 +48,7 @@ pub(crate) fn wait_until<T: Unpin, R>(
         if let Some(r) = ready(&mut guard) {
             return Ok(r);
         }
-        match cv.wait_interruptible_timeout(&mut guard, left) {
+        match cv.wait_killable_timeout(&mut guard, left) {
             CondVarTimeoutResult::Woken { jiffies } => left = jiffies,
             CondVarTimeoutResult::Signal { .. } => return Err(WaitEnd::Interrupted),
             CondVarTimeoutResult::Timeout => return Err(WaitEnd::TimedOut),

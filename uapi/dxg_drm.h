@@ -17,8 +17,11 @@
 extern "C" {
 #endif
 
-/* The UAPI version reported by DRM_IOCTL_DXG_QUERY_ADAPTER. */
-#define DXG_UAPI_VERSION		1
+/*
+ * The UAPI version reported by DRM_IOCTL_DXG_QUERY_ADAPTER.
+ * 2: queued submission, DRM_IOCTL_DXG_QUERY_STATE.
+ */
+#define DXG_UAPI_VERSION		2
 
 #define DRM_DXG_QUERY_ADAPTER		0x00
 #define DRM_DXG_QUERY_ADAPTER_INFO	0x01
@@ -32,6 +35,7 @@ extern "C" {
 #define DRM_DXG_SUBMIT			0x09
 #define DRM_DXG_ESCAPE			0x0a
 #define DRM_DXG_RESIDENCY		0x0b
+#define DRM_DXG_QUERY_STATE		0x0c
 
 /*
  * Largest private driver data blob (context, allocation, submission,
@@ -162,7 +166,10 @@ struct drm_dxg_context_create {
  * @context: in: the context id
  * @reserved: must be zero
  *
- * Fences of its unfinished submissions complete with -ECANCELED.
+ * Queued work still waiting for an in-fence fails with -ECANCELED (the
+ * rest is sent); the host gets up to the module's timeout_ms to complete
+ * what it was sent (the ioctl waits), whose fences then signal; what is
+ * left fails with -ETIME.
  * Errors: -EINVAL, -ENOENT.
  */
 struct drm_dxg_context_destroy {
@@ -282,20 +289,24 @@ struct drm_dxg_sync {
  * @priv_size: in: its size, at most DXG_PRIV_MAX
  * @num_in_syncs: in: entries in @in_syncs, at most DXG_MAX_SYNCS
  * @in_syncs: in: user pointer to struct drm_dxg_sync[]: fences the work
- *	waits for; the kernel waits for them before submitting (at most the
- *	module's timeout_ms each), so a failed in-fence fails the submission
+ *	waits for (the host waits for fences of other contexts of this file;
+ *	the kernel waits, without blocking the caller, for any other fence)
  * @num_out_syncs: in: entries in @out_syncs, at most DXG_MAX_SYNCS
  * @reserved2: must be zero
  * @out_syncs: in: user pointer to struct drm_dxg_sync[]: syncobjs (and
  *	timeline points) that get the submission's fence
  *
- * Returns once the host has queued the work. The fence signals when the
- * host's monitored fence of the context passes the submission's value;
- * it completes with -ENODEV if the adapter goes away first and with
- * -ECANCELED if the context is destroyed first. Errors: -EINVAL (also an
+ * Queues the work and returns: it never waits for a fence or for the host.
+ * The out-syncobjs have the submission's fence when it returns. The fence
+ * signals when the host has run the work, or fails with
+ * -ETIME (the context was lost: a job of it did not complete within the
+ * module's job_timeout_ms), -EIO (the host reported the device lost),
+ * -ENODEV (the host or the adapter went away), -ECANCELED (the work was
+ * never sent: its context was destroyed while it waited for an in-fence), an in-fence's error (the
+ * work is then not sent), or a host error. Errors: -EINVAL (also an
  * in-syncobj without a fence), -ENOENT (context or syncobj), -E2BIG
- * (counts, sizes), -EFAULT, -ENODEV, -ETIMEDOUT, -EINTR, an in-fence's
- * error, host errors.
+ * (counts, sizes), -EFAULT, -ENODEV, -ECANCELED (the context or its
+ * device is lost), -EBUSY (1024 submissions of the context pending).
  */
 struct drm_dxg_submit {
 	__u32 size;
@@ -365,6 +376,38 @@ struct drm_dxg_residency {
 	__u64 reserved;
 };
 
+/* drm_dxg_query_state.state */
+#define DXG_STATE_ACTIVE		0	/* takes work */
+#define DXG_STATE_CONTEXT_LOST		1	/* a job timed out (-ETIME) */
+#define DXG_STATE_DEVICE_LOST		2	/* the host reported a device error (-EIO) */
+#define DXG_STATE_HOST_GONE		3	/* the host or adapter went away (-ENODEV) */
+
+/**
+ * struct drm_dxg_query_state - is a device or context still usable
+ * @size: in: sizeof(struct drm_dxg_query_state)
+ * @flags: in: must be zero
+ * @device: in: the device
+ * @context: in: a context of @device, or 0 for the device alone
+ * @state: out: DXG_STATE_*, of the context if given (a context of a lost
+ *	device is DXG_STATE_DEVICE_LOST)
+ * @error: out: the (negative) errno its lost work failed with; 0 if active
+ * @submitted: out: the sequence number of the context's last submission
+ *	(its fences' seqno), 0 without a context
+ * @completed: out: the highest sequence number the host completed
+ *
+ * Sends nothing to the host. Errors: -EINVAL, -ENOENT.
+ */
+struct drm_dxg_query_state {
+	__u32 size;
+	__u32 flags;
+	__u32 device;
+	__u32 context;
+	__u32 state;
+	__s32 error;
+	__u64 submitted;
+	__u64 completed;
+};
+
 #define DRM_IOCTL_DXG_QUERY_ADAPTER	DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER, struct drm_dxg_query_adapter)
 #define DRM_IOCTL_DXG_QUERY_ADAPTER_INFO	DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_QUERY_ADAPTER_INFO, struct drm_dxg_query_adapter_info)
 #define DRM_IOCTL_DXG_DEVICE_CREATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_DEVICE_CREATE, struct drm_dxg_device_create)
@@ -377,6 +420,7 @@ struct drm_dxg_residency {
 #define DRM_IOCTL_DXG_SUBMIT	DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_SUBMIT, struct drm_dxg_submit)
 #define DRM_IOCTL_DXG_ESCAPE	DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_ESCAPE, struct drm_dxg_escape)
 #define DRM_IOCTL_DXG_RESIDENCY	DRM_IOW(DRM_COMMAND_BASE + DRM_DXG_RESIDENCY, struct drm_dxg_residency)
+#define DRM_IOCTL_DXG_QUERY_STATE	DRM_IOWR(DRM_COMMAND_BASE + DRM_DXG_QUERY_STATE, struct drm_dxg_query_state)
 
 #if defined(__cplusplus)
 }

@@ -11,7 +11,9 @@
 //! shared protocol code, so reply matching and validation are one code path.
 //!
 //! Requests carry a per-channel transaction id; the host's completion packet
-//! names it. A waiter sleeps interruptibly, for at most the channel timeout
+//! names it. A waiter sleeps (killably: only a fatal signal ends the wait
+//! early, since the host may act on the request either way and a restarted
+//! system call would repeat it), for at most the channel timeout
 //! (module parameter `timeout_ms`). When the channel dies (rescind, unbind,
 //! timeout) every waiter fails at once. A timeout also calls the channel's
 //! [`LostHook`], which the layer that bound the channel installs (it
@@ -318,7 +320,8 @@ impl Channel {
     /// bytes; the caller's decoder checks the length it needs). Errors:
     /// the channel's death error (`ENODEV` after a rescind), `ETIMEDOUT`
     /// after the channel timeout (the channel is then dead), `EINTR` on a
-    /// signal (the host may or may not have acted), `EPROTO` for a reply larger than `max_reply`.
+    /// fatal signal (the caller is being killed; the host may or may not
+    /// have acted), `EPROTO` for a reply larger than `max_reply`.
     pub(crate) fn request(&self, msg: &[u8], max_reply: usize) -> Result<KVec<u8>> {
         let cap = vmbus::align8(max_reply).ok_or(EINVAL)?;
         let buf = KVec::with_capacity(cap, GFP_KERNEL)?;
@@ -360,6 +363,23 @@ impl Channel {
         }
         drop(link);
         self.wait(&pending)
+    }
+
+    /// Send `msg` without asking for a completion (an asynchronous
+    /// message: the host answers nothing). Like a request, a full ring is
+    /// retried a few times first.
+    pub(crate) fn send_async(&self, msg: &[u8]) -> Result {
+        let link = self.live_link()?;
+        let mut tries = 0;
+        loop {
+            match link.send(msg, 0, false) {
+                Err(e) if e == EAGAIN && tries < RING_FULL_RETRIES => {
+                    tries += 1;
+                    fsleep(Delta::from_millis(1));
+                }
+                r => return r,
+            }
+        }
     }
 
     fn wait(&self, p: &Pending) -> Result<KVec<u8>> {

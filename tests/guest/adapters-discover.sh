@@ -20,7 +20,7 @@ nodes=$(dxg_render_nodes)
 for n in $nodes; do
 	out=$(dxg-query $n) || fail "dxg-query $n: $out"
 	echo "$out"
-	echo "$out" | grep -q "uapi=1 host=40" || fail "$n: unexpected versions"
+	echo "$out" | grep -q "uapi=2 host=40" || fail "$n: unexpected versions"
 done
 [ "$(dxg-query $nodes | cut -d' ' -f2 | sort -u | wc -l)" -eq 2 ] || fail "the two adapters report the same LUID"
 drmdevice >/tmp/drmdevice.txt 2>&1

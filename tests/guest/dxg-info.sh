@@ -33,7 +33,7 @@ field() { echo "$out" | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 [ "$(field pci | sort)" = "$(standin_functions)" ] ||
 	fail "dxg-info PCI bus ids ($(field pci | tr '\n' ' ')) are not the stand-in functions ($(standin_functions | tr '\n' ' '))"
 [ "$(field pci_id | sort -u)" = 1b36:0005 ] || fail "unexpected PCI ids: $(field pci_id | tr '\n' ' ')"
-[ "$(field uapi | sort -u)" = 1 ] || fail "unexpected UAPI versions"
+[ "$(field uapi | sort -u)" = 2 ] || fail "unexpected UAPI versions"
 [ "$(field host | sort -u)" = 40 ] || fail "unexpected host versions"
 echo "$out" | grep -q 'adapter_type=error' && fail "an adapter-type query failed"
 # KMTQAITYPE_ADAPTERTYPE bit 11: compute only.

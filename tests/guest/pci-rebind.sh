@@ -4,7 +4,8 @@
 # pci): with open DRM files, live mmaps and pending fences (the host takes
 # 2 s per submission) on both adapters, the first node's PCI function is
 # unbound from dxg through sysfs. The write returns, the old file gets
-# ENODEV, its fences complete with an error, its mappings stay usable, the
+# ENODEV, its fences complete (the live host finishes them first: unbind
+# waits for it), its mappings stay usable, the
 # other adapter keeps working; after bind the adapter works again.
 # dxg-test: timeout=400
 # dxg-qemu: -device pci-testdev -device pci-testdev

@@ -222,6 +222,25 @@ impl Framing {
     }
 }
 
+/// Marks an encoded vGPU message (`msg`, as encoded with `framing`) as
+/// sent asynchronously: sets [`ASYNC_MSG_BIT`] in its command header, as
+/// the original does (`command->hdr.async_msg = 1`) before an
+/// asynchronous send.
+pub fn mark_async(msg: &mut [u8], framing: &Framing) -> ProtoResult<()> {
+    let at = framing.prefix_len();
+    let bytes = msg.get_mut(at..).ok_or(ProtoError::Truncated)?;
+    let (hdr, _) = CommandHeader::read_from_prefix(bytes).map_err(|_| ProtoError::Truncated)?;
+    if !matches!(hdr.command()?, CommandId::Vgpu(_)) {
+        return Err(ProtoError::InvalidArgument);
+    }
+    let hdr = hdr.with_async(true);
+    let out = bytes
+        .get_mut(..COMMAND_HEADER_SIZE)
+        .ok_or(ProtoError::Truncated)?;
+    out.copy_from_slice(zerocopy::IntoBytes::as_bytes(&hdr));
+    Ok(())
+}
+
 /// A parsed guest-to-host message (host side).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct GuestMessage<'a> {
@@ -332,5 +351,21 @@ mod tests {
         );
         assert_eq!(Framing::new(27, Luid::ZERO).prefix_len(), 0);
         assert_eq!(Framing::new(40, Luid::ZERO).prefix_len(), 16);
+    }
+
+    #[test]
+    fn mark_async_sets_the_bit_after_the_ext_header() {
+        let f = Framing::with_ext_header(Luid::ZERO);
+        let h = CommandHeader::vgpu(VgpuCommand::SubmitCommand, Handle::new(7));
+        let mut msg = std::vec![0u8; f.prefix_len()];
+        msg.extend_from_slice(zerocopy::IntoBytes::as_bytes(&h));
+        mark_async(&mut msg, &f).unwrap();
+        let (got, _) = CommandHeader::read_from_prefix(&msg[f.prefix_len()..]).unwrap();
+        assert!(got.is_async());
+        assert_eq!(got.with_async(false), h);
+        let g = CommandHeader::global(GlobalCommand::CreateProcess, Handle::NULL);
+        let mut m2 = zerocopy::IntoBytes::as_bytes(&g).to_vec();
+        assert!(mark_async(&mut m2, &Framing::without_ext_header()).is_err());
+        assert!(mark_async(&mut [0u8; 4], &Framing::without_ext_header()).is_err());
     }
 }

@@ -95,6 +95,10 @@ pub struct Config {
     /// A WAIT inside a command buffer that is not satisfied within this
     /// many ms hangs the context (0 = wait forever).
     pub gpu_timeout_ms: u64,
+    /// Start with the context workers held (control `hold`).
+    pub hold: bool,
+    /// Stall the first N submissions executed (control `stall-next N`).
+    pub stall_next: u64,
     /// Log every request.
     pub verbose: bool,
 }
@@ -119,6 +123,8 @@ impl Default for Config {
             async_msg: false,
             paging: Paging::Pending,
             gpu_timeout_ms: 10_000,
+            hold: false,
+            stall_next: 0,
             verbose: false,
         }
     }
@@ -155,10 +161,39 @@ options (a --config FILE holds the same as `key = value` lines):
   --async-msg               report async_msg_enabled to the guest
   --paging pending|sync     MAPGPUVA/MAKERESIDENT status (pending)
   --gpu-timeout MS          command-buffer WAIT timeout, 0 = none (10000)
+  --hold                    start with the context workers held (ctl hold)
+  --stall-next N            stall the first N submissions (ctl stall-next)
   -v, --verbose             log every request
 
-ctl commands: offer vgpu N | rescind vgpu N | offer vm | rescind vm |
-              fault SPEC | fault clear | faults | stats | status | quit
+ctl commands:
+  offer vm | rescind vm | offer vgpu N | rescind vgpu N
+  fault SPEC | fault clear | faults
+  stats         one line per command seen since the start or the last
+                `stats reset`: `NAME sync=N async=M` (async: sent without
+                a completion request or with the async header bit), then
+                `requests N`, `errors N`, `bad N`, `faults N` (injected),
+                `submissions N` (executed)
+  stats reset   zero all of those counters (the per-spec counts shown by
+                `faults`, which count= limits use, stay)
+  hold          context workers start no queued operation (submissions
+                stay queued, fences unsignalled; requests are still
+                answered); an operation already started goes on
+  release       end hold: the queues run in order
+  stall-next [N]  the next N (1) submissions a worker would execute never
+                complete: that context's worker blocks on it (no fault, no
+                signal; later operations of the context stay queued) until
+                `stall clear`, context/device/process destruction or quit;
+                other contexts run. Replaces any pending count.
+  stall clear   release stalled contexts (each executes its stalled
+                submission and goes on), cancel pending stalls; answers
+                `released N`
+  status        channels, IO space, object counts, then `workers N`
+                (context threads), `held 0|1`, `stalled N` (contexts),
+                `stall-next N` (stalls pending), `queued N` (operations
+                queued, not started)
+  quit
+Answers end with `ok` (exit 0) or are `error: ...` (exit 1; 2 if the
+socket cannot be reached).
 ";
 
 /// Parses a size with an optional K/M/G suffix, or a 0x hex number.
@@ -212,13 +247,14 @@ const VALUED: &[&str] = &[
     "control",
     "paging",
     "gpu-timeout",
+    "stall-next",
 ];
 
 /// Options that take no value on the command line.
 fn is_flag(key: &str) -> bool {
     matches!(
         key,
-        "map-guest-memory" | "no-pci" | "reprobe" | "async-msg" | "verbose" | "v"
+        "map-guest-memory" | "no-pci" | "reprobe" | "async-msg" | "hold" | "verbose" | "v"
     )
 }
 
@@ -264,6 +300,7 @@ impl Config {
             "no-pci" => self.no_pci = true,
             "reprobe" => self.reprobe = true,
             "async-msg" => self.async_msg = true,
+            "hold" => self.hold = true,
             "verbose" | "v" => self.verbose = true,
             _ => {
                 if !VALUED.contains(&key) {
@@ -328,6 +365,7 @@ impl Config {
                         }
                     }
                     "gpu-timeout" => self.gpu_timeout_ms = parse_u64(v)?,
+                    "stall-next" => self.stall_next = parse_u64(v)?,
                     _ => return Err(format!("unknown option --{key}")),
                 }
                 return Ok(true);
@@ -451,6 +489,14 @@ mod tests {
         assert!(Config::from_args(args("--mmio-size 100")).is_err());
         assert!(Config::from_args(args("--latency FOO=1")).is_err());
         assert!(Config::from_args(args("--adapter 0:luid=0")).is_err());
+        let c = Config::from_args(args("--hold --stall-next 3")).unwrap();
+        assert!(c.hold);
+        assert_eq!(c.stall_next, 3);
+        let c = Config::from_args(args("--stall-next=0x2")).unwrap();
+        assert!(!c.hold);
+        assert_eq!(c.stall_next, 2);
+        assert!(Config::from_args(args("--stall-next")).is_err());
+        assert!(Config::from_args(args("--stall-next x")).is_err());
     }
 
     #[test]
@@ -465,6 +511,9 @@ mod tests {
         assert_eq!(c.adapters[2].name, "X");
         assert!(c.async_msg);
         assert_eq!(c.paging, Paging::Sync);
+        c.load_str("hold = yes\nstall-next = 4\n").unwrap();
+        assert!(c.hold);
+        assert_eq!(c.stall_next, 4);
         assert!(c.load_str("async-msg = false").is_err());
         assert!(c.load_str("nope = 1").is_err());
     }

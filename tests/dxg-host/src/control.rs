@@ -2,6 +2,11 @@
 
 //! The control socket: one line command per connection, answered with the
 //! output of [`crate::engine::Host::control`]; and the `ctl` client.
+//!
+//! The commands and their output formats are listed in
+//! [`crate::config::USAGE`] (`dxg-host --help`). Outputs are one
+//! `KEY VALUE` (or `NAME sync=N async=M`) item per line, for `grep` and
+//! `sed -n 's/^KEY //p'`, and end with an `ok` line.
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::os::unix::net::{UnixListener, UnixStream};
@@ -99,6 +104,13 @@ mod tests {
         assert_eq!(client(&path, "offer vm"), 0);
         assert_eq!(client(&path, "offer vm"), 1);
         assert_eq!(client(&path, "stats"), 0);
+        assert_eq!(client(&path, "stats reset"), 0);
+        assert_eq!(client(&path, "hold"), 0);
+        assert!(host.control("status").contains("\nheld 1\n"));
+        assert_eq!(client(&path, "release"), 0);
+        assert_eq!(client(&path, "stall-next 2"), 0);
+        assert_eq!(client(&path, "stall clear"), 0);
+        assert_eq!(client(&path, "stall-next x"), 1);
         assert_eq!(client(&path, "quit"), 0);
         t.join().unwrap();
         assert!(host.quitting());

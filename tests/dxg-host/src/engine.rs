@@ -503,6 +503,7 @@ impl Call<'_> {
                     Kind::Context {
                         queue: Default::default(),
                         busy: false,
+                        stalled: false,
                         error: None,
                     },
                     p,
@@ -517,6 +518,8 @@ impl Call<'_> {
                     self.st.destroy(h);
                     return Err(STATUS_NO_MEMORY);
                 }
+                // The worker cannot run before this request drops the lock.
+                self.st.workers += 1;
                 let mut c = m.cmd;
                 c.context = Handle::new(h);
                 let mut v = bytes_of(&c);
@@ -1429,11 +1432,47 @@ pub fn corrupt_reply(
     Some((data, trans_id))
 }
 
+/// What the context workers are up to (control `status`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ExecStatus {
+    /// Context worker threads running.
+    pub workers: usize,
+    /// Workers start no queued operation.
+    pub held: bool,
+    /// Contexts whose worker is blocked on a stalled submission.
+    pub stalled: usize,
+    /// Submissions still to be stalled.
+    pub stall_next: u64,
+    /// Operations queued on contexts (not started).
+    pub queued: usize,
+}
+
+impl ExecStatus {
+    /// The status of `st`.
+    pub fn of(st: &State) -> ExecStatus {
+        let mut e = ExecStatus {
+            workers: st.workers,
+            held: st.hold,
+            stall_next: st.stall_next,
+            ..Default::default()
+        };
+        for o in st.objects.values() {
+            if let Kind::Context { queue, stalled, .. } = &o.kind {
+                e.stalled += usize::from(*stalled);
+                e.queued += queue.len();
+            }
+        }
+        e
+    }
+}
+
 impl Host {
     /// A host for `cfg` talking through `tx`. Offers nothing yet.
     pub fn new(cfg: Config, tx: Arc<dyn Transport>) -> Host {
         let version = cfg.version.min(dxg_proto::consts::VERSION);
-        let st = State::new(&cfg.adapters, version, Injector::new(cfg.seed, &cfg.faults));
+        let mut st = State::new(&cfg.adapters, version, Injector::new(cfg.seed, &cfg.faults));
+        st.hold = cfg.hold;
+        st.stall_next = cfg.stall_next;
         Host {
             sh: Arc::new(Shared {
                 st: Mutex::new(st),
@@ -1558,6 +1597,7 @@ impl Host {
         let want_reply = pkt.completion_requested();
         let mut st = lock(&sh.st);
         st.req_no += 1;
+        st.stats.requests += 1;
         let n = st.req_no;
         let version = st.version;
         let on_vm = st.vm.channel == Some(channel);
@@ -1589,7 +1629,7 @@ impl Host {
         };
         let id = msg.id;
         let name = normalize_cmd(id.name());
-        *st.stats.per_cmd.entry(name.clone()).or_default() += 1;
+        st.stats.count(&name, !want_reply || msg.header.is_async());
         if sh.cfg.verbose {
             eprintln!(
                 "dxg-host: #{n} ch{channel} {name} trans {} process {:#x}{}",
@@ -1712,16 +1752,13 @@ impl Host {
             });
     }
 
-    /// Waits until every context queue is empty and idle.
-    pub fn wait_idle(&self, timeout: Duration) -> bool {
+    /// Waits until `done` holds for the state (checked now and after
+    /// every condition-variable notification); false after `timeout`.
+    pub fn wait_until(&self, timeout: Duration, done: impl Fn(&State) -> bool) -> bool {
         let deadline = Instant::now() + timeout;
         let mut st = lock(&self.sh.st);
         loop {
-            let busy = st.objects.values().any(|o| match &o.kind {
-                Kind::Context { queue, busy, .. } => *busy || !queue.is_empty(),
-                _ => false,
-            });
-            if !busy {
+            if done(&st) {
                 return true;
             }
             let now = Instant::now();
@@ -1733,6 +1770,54 @@ impl Host {
                 Err(e) => e.into_inner().0,
             };
         }
+    }
+
+    /// Waits until every context queue is empty and idle (never while
+    /// held with work queued, or while a context is stalled).
+    pub fn wait_idle(&self, timeout: Duration) -> bool {
+        self.wait_until(timeout, |st| {
+            !st.objects.values().any(|o| match &o.kind {
+                Kind::Context { queue, busy, .. } => *busy || !queue.is_empty(),
+                _ => false,
+            })
+        })
+    }
+
+    /// Holds (`true`) or releases the context workers: while held, no
+    /// worker starts a queued operation; operations already started go on.
+    pub fn set_hold(&self, on: bool) {
+        let mut st = lock(&self.sh.st);
+        st.hold = on;
+        self.sh.cv.notify_all();
+    }
+
+    /// Stalls the next `n` submissions workers would execute (replacing
+    /// any count still pending).
+    pub fn stall_next(&self, n: u64) {
+        lock(&self.sh.st).stall_next = n;
+    }
+
+    /// Releases every stalled context (each then executes its stalled
+    /// submission and goes on) and cancels pending stalls. Returns how
+    /// many contexts were stalled.
+    pub fn stall_clear(&self) -> usize {
+        let mut st = lock(&self.sh.st);
+        st.stall_next = 0;
+        let mut n = 0;
+        for o in st.objects.values_mut() {
+            if let Kind::Context { stalled, .. } = &mut o.kind {
+                if std::mem::take(stalled) {
+                    n += 1;
+                }
+            }
+        }
+        self.sh.cv.notify_all();
+        n
+    }
+
+    /// What the context workers are up to.
+    pub fn exec_status(&self) -> ExecStatus {
+        ExecStatus::of(&lock(&self.sh.st))
     }
 
     /// Stops the workers.
@@ -1802,12 +1887,12 @@ impl Host {
             ["stats"] => {
                 let st = lock(&self.sh.st);
                 let mut out = String::new();
-                for (k, v) in &st.stats.per_cmd {
-                    out.push_str(&format!("{k} {v}\n"));
+                for (k, c) in &st.stats.per_cmd {
+                    out.push_str(&format!("{k} sync={} async={}\n", c.sync, c.async_));
                 }
                 out.push_str(&format!(
                     "requests {}\nerrors {}\nbad {}\nfaults {}\nsubmissions {}\n",
-                    st.req_no,
+                    st.stats.requests,
                     st.stats.errors,
                     st.stats.bad,
                     st.faults.injected,
@@ -1815,8 +1900,32 @@ impl Host {
                 ));
                 Ok(out)
             }
+            ["stats", "reset"] => {
+                let mut st = lock(&self.sh.st);
+                st.stats.reset();
+                st.faults.injected = 0;
+                Ok(String::new())
+            }
+            ["hold"] => {
+                self.set_hold(true);
+                Ok(String::new())
+            }
+            ["release"] => {
+                self.set_hold(false);
+                Ok(String::new())
+            }
+            ["stall-next", rest @ ..] if rest.len() <= 1 => {
+                let n = match rest.first() {
+                    Some(v) => crate::config::parse_u64(v)?,
+                    None => 1,
+                };
+                self.stall_next(n);
+                Ok(String::new())
+            }
+            ["stall", "clear"] => Ok(format!("released {}\n", self.stall_clear())),
             ["status"] => {
                 let st = lock(&self.sh.st);
+                let e = ExecStatus::of(&st);
                 let mut out = format!(
                     "vm channel {:?} io {}\n",
                     st.vm.channel,
@@ -1835,6 +1944,14 @@ impl Host {
                 for t in ["process", "device", "context", "allocation", "sync object"] {
                     out.push_str(&format!("{t}s {}\n", count(t)));
                 }
+                out.push_str(&format!(
+                    "workers {}\nheld {}\nstalled {}\nstall-next {}\nqueued {}\n",
+                    e.workers,
+                    u8::from(e.held),
+                    e.stalled,
+                    e.stall_next,
+                    e.queued
+                ));
                 Ok(out)
             }
             ["quit"] => {

@@ -3,6 +3,23 @@
 //! Per-context worker threads: execute queued submissions (the
 //! [`dxg_proto::cmdbuf`] command set at a GPU VA), GPU waits and signals,
 //! in order. A WAIT blocks only its own context.
+//!
+//! Two test knobs delay completion (control commands, see
+//! [`crate::config::USAGE`]):
+//!
+//! - *hold* ([`State::hold`]): no worker starts a queued operation until
+//!   `release`; the queues keep filling and requests are answered as
+//!   usual. An operation already started is not affected.
+//! - *stall* ([`State::stall_next`]): the next N submissions a worker
+//!   would execute are never completed: the worker marks its context
+//!   stalled and blocks, before executing anything, until `stall clear`
+//!   (then it executes the submission and goes on), the context is
+//!   destroyed, or the host quits. Later operations of that context stay
+//!   queued; other contexts are not affected.
+//!
+//! Whatever blocks a worker (hold, stall, WAIT), it rechecks on every
+//! condition-variable wakeup whether its context still exists and whether
+//! the host quits; destroying objects and quitting notify the variable.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
@@ -305,12 +322,45 @@ fn fail_context(sh: &Shared, st: &mut State, ctx: u32, e: &ExecError) {
     }
 }
 
+/// Blocks the worker of `ctx` on a stalled submission until `stall
+/// clear` resets the context's `stalled` flag, the context is destroyed
+/// or the host quits.
+fn stall<'a>(sh: &'a Shared, mut st: Guard<'a>, ctx: u32) -> Guard<'a> {
+    match st.objects.get_mut(&ctx).map(|o| &mut o.kind) {
+        Some(Kind::Context { stalled, .. }) => *stalled = true,
+        _ => return st,
+    }
+    eprintln!("dxg-host: context {ctx:#x}: submission stalled");
+    // Wakes anyone waiting for the stall to show (Host::wait_until).
+    sh.cv.notify_all();
+    loop {
+        if sh.quit.load(Ordering::SeqCst) {
+            return st;
+        }
+        match st.objects.get(&ctx).map(|o| &o.kind) {
+            Some(Kind::Context { stalled: true, .. }) => {}
+            _ => return st,
+        }
+        st = wait(sh, st, None).0;
+    }
+}
+
 fn run_op<'a>(sh: &'a Shared, mut st: Guard<'a>, ctx: u32, op: Op) -> Guard<'a> {
     if st.context_failed(ctx) {
         return st;
     }
     match op {
         Op::Submit { va, len, null } => {
+            if st.stall_next > 0 {
+                st.stall_next -= 1;
+                st = stall(sh, st, ctx);
+                // Released: the submission runs unless the context or its
+                // device died (or failed) meanwhile.
+                if sh.quit.load(Ordering::SeqCst) || st.context_failed(ctx) {
+                    return st;
+                }
+                eprintln!("dxg-host: context {ctx:#x}: stalled submission released");
+            }
             if sh.cfg.exec_latency_ms > 0 {
                 drop(st);
                 std::thread::sleep(Duration::from_millis(sh.cfg.exec_latency_ms));
@@ -352,28 +402,48 @@ fn run_op<'a>(sh: &'a Shared, mut st: Guard<'a>, ctx: u32, op: Op) -> Guard<'a> 
     st
 }
 
+/// Uncounts a worker in [`State::workers`] when it ends, even by a panic.
+struct Running<'a>(&'a Shared);
+
+impl Drop for Running<'_> {
+    fn drop(&mut self) {
+        let mut st = lock(&self.0.st);
+        st.workers = st.workers.saturating_sub(1);
+        self.0.cv.notify_all();
+    }
+}
+
 /// The worker of context `ctx`: runs until the context is destroyed or
-/// the host quits.
+/// the host quits. [`State::workers`] counts it while it runs.
 pub fn worker(sh: Arc<Shared>, ctx: u32) {
+    let _running = Running(&sh);
+    drop(work(&sh, ctx));
+}
+
+fn work(sh: &Shared, ctx: u32) -> Guard<'_> {
     let mut st = lock(&sh.st);
     loop {
         if sh.quit.load(Ordering::SeqCst) {
-            return;
+            return st;
         }
+        let held = st.hold;
         let op = match st.objects.get_mut(&ctx).map(|o| &mut o.kind) {
-            Some(Kind::Context { queue, busy, .. }) => match queue.pop_front() {
-                Some(op) => {
-                    *busy = true;
-                    op
+            Some(Kind::Context { queue, busy, .. }) => {
+                // Held: the queue stays as it is.
+                match if held { None } else { queue.pop_front() } {
+                    Some(op) => {
+                        *busy = true;
+                        op
+                    }
+                    None => {
+                        st = wait(sh, st, None).0;
+                        continue;
+                    }
                 }
-                None => {
-                    st = wait(&sh, st, None).0;
-                    continue;
-                }
-            },
-            _ => return,
+            }
+            _ => return st,
         };
-        st = run_op(&sh, st, ctx, op);
+        st = run_op(sh, st, ctx, op);
         if let Some(Kind::Context { busy, .. }) = st.objects.get_mut(&ctx).map(|o| &mut o.kind) {
             *busy = false;
         }

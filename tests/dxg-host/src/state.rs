@@ -169,6 +169,9 @@ pub enum Kind {
         queue: VecDeque<Op>,
         /// The worker is executing an operation.
         busy: bool,
+        /// The worker is blocked on a stalled submission (until `stall
+        /// clear`, the context's destruction or the host quitting).
+        stalled: bool,
         /// Error that stopped the context.
         error: Option<String>,
     },
@@ -381,17 +384,47 @@ impl VaSpace {
     }
 }
 
-/// Request counters.
+/// Messages of one command, by how the guest sent them.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CmdCount {
+    /// Sent with a completion request and without the async header bit.
+    pub sync: u64,
+    /// Sent without a completion request, or with the async header bit
+    /// ([`dxg_proto::header::ASYNC_MSG_BIT`]).
+    pub async_: u64,
+}
+
+/// Request counters (control command `stats`; `stats reset` zeroes them).
 #[derive(Default)]
 pub struct Stats {
-    /// Requests per command name.
-    pub per_cmd: BTreeMap<String, u64>,
+    /// Messages per command name (commands not seen since the start or
+    /// the last reset are absent).
+    pub per_cmd: BTreeMap<String, CmdCount>,
+    /// In-band data packets received.
+    pub requests: u64,
     /// Packets that failed to decode.
     pub bad: u64,
     /// Requests answered with an error status.
     pub errors: u64,
     /// Submissions executed.
     pub submissions: u64,
+}
+
+impl Stats {
+    /// Counts one message of command `name`.
+    pub fn count(&mut self, name: &str, asynchronous: bool) {
+        let c = self.per_cmd.entry(name.to_string()).or_default();
+        if asynchronous {
+            c.async_ += 1;
+        } else {
+            c.sync += 1;
+        }
+    }
+
+    /// Zeroes every counter.
+    pub fn reset(&mut self) {
+        *self = Stats::default();
+    }
 }
 
 /// All host state, behind one mutex.
@@ -417,8 +450,16 @@ pub struct State {
     pub faults: Injector,
     /// Counters.
     pub stats: Stats,
-    /// Requests received so far.
+    /// Requests received so far (numbers requests in logs; never reset).
     pub req_no: u64,
+    /// Context workers start no queued operation (control `hold` /
+    /// `release`, `--hold`).
+    pub hold: bool,
+    /// That many more submissions are stalled when a worker would execute
+    /// them (control `stall-next N`, `--stall-next N`).
+    pub stall_next: u64,
+    /// Context worker threads running.
+    pub workers: usize,
 }
 
 impl State {
@@ -446,6 +487,9 @@ impl State {
             faults,
             stats: Stats::default(),
             req_no: 0,
+            hold: false,
+            stall_next: 0,
+            workers: 0,
         }
     }
 

@@ -55,7 +55,7 @@ use dxg_proto::{Framing, Handle, Luid, U64};
 use zerocopy::{FromBytes, IntoBytes};
 
 use crate::config::{AdapterCfg, Config};
-use crate::engine::{Host, STATUS_UNKNOWN_FAULT};
+use crate::engine::{ExecStatus, Host, STATUS_UNKNOWN_FAULT};
 use crate::fault::FaultSpec;
 use crate::mem::Region;
 use crate::transport::{ChannelKind, MemTransport};
@@ -424,6 +424,29 @@ impl Setup {
         let b = cmdbuf(cmds);
         self.cb.write(0, &b).unwrap();
         self.g.submit(0, self.ctx, self.cb_va, b.len())
+    }
+
+    /// Writes `cmds` at offset `off` of the command-buffer page and
+    /// submits them to `ctx`.
+    fn run_at(&mut self, ctx: Handle, off: u64, cmds: &[Cmd]) -> NtStatus {
+        let b = cmdbuf(cmds);
+        self.cb.write(off, &b).unwrap();
+        self.g.submit(0, ctx, self.cb_va + off, b.len())
+    }
+
+    /// Waits (on the host's condition variable, which every fence signal
+    /// notifies) until `f` reaches `v`.
+    fn wait_fence(&self, f: &CreateSyncObjectReply, v: u64) -> bool {
+        let io = self.g.io();
+        let off = f.fence_storage_address.get() - IO_BASE;
+        self.g
+            .host
+            .wait_until(T, |_| io.read_u64(off).unwrap() >= v)
+    }
+
+    /// Waits until the workers' status satisfies `f`.
+    fn wait_exec(&self, f: impl Fn(&ExecStatus) -> bool) -> bool {
+        self.g.host.wait_until(T, |st| f(&ExecStatus::of(st)))
     }
 }
 
@@ -1323,7 +1346,10 @@ fn control_commands_and_rescind() {
     let mut g = Guest::new(cfg_with(2));
     g.bring_up();
     let dev = g.device(1);
-    assert!(g.host.control("stats").contains("OPENADAPTER 2\n"));
+    assert!(g
+        .host
+        .control("stats")
+        .contains("OPENADAPTER sync=2 async=0\n"));
     assert!(g.host.control("stats").ends_with("ok\n"));
     assert_eq!(
         g.host.control("offer vgpu 0"),
@@ -1364,4 +1390,334 @@ fn control_commands_and_rescind() {
     assert!(g.host.control("nonsense").starts_with("error:"));
     assert_eq!(g.host.control("quit"), "ok\n");
     assert!(g.host.quitting());
+}
+
+/// SUBMITCOMMAND of `cb_va..+len` to `ctx` on channel `ch`, with or
+/// without the header's async bit and the VMBus completion request; the
+/// completion, if one is already there (the host replies before
+/// `handle_packet` returns).
+fn submit_as(
+    s: &mut Setup,
+    ch: u32,
+    ctx: Handle,
+    len: usize,
+    async_bit: bool,
+    completion: bool,
+) -> Option<(u64, Vec<u8>)> {
+    let mut m =
+        SubmitCommandMsg::new(s.g.process, s.cb_va, len as u32, 0, &[ctx], &[], &[]).unwrap();
+    m.cmd.hdr = m.cmd.hdr.with_async(async_bit);
+    let mut buf = vec![0u8; 4096];
+    let n = m.encode(&s.g.framing(Some(0)), &mut buf).unwrap();
+    s.g.send_on(ch, &buf[..n], completion, Duration::ZERO)
+}
+
+#[test]
+fn stats_count_sync_and_async_messages_and_reset() {
+    let mut cfg = cfg_with(1);
+    cfg.async_msg = true;
+    let mut s = setup(cfg);
+    let (dev, p, ctx) = (s.dev, s.g.process, s.ctx);
+    let stats = s.g.host.control("stats");
+    assert!(stats.contains("OPENADAPTER sync=1 async=0\n"), "{stats}");
+    assert!(stats.contains("\nrequests "), "{stats}");
+    assert_eq!(s.g.host.control("stats reset"), "ok\n");
+    assert_eq!(
+        s.g.host.control("stats"),
+        "requests 0\nerrors 0\nbad 0\nfaults 0\nsubmissions 0\nok\n"
+    );
+    let b = cmdbuf(&[Cmd::Signal {
+        fence: s.fence.sync_object,
+        value: 1,
+    }]);
+    s.cb.write(0, &b).unwrap();
+    // Synchronous.
+    assert_eq!(s.g.submit(0, ctx, s.cb_va, b.len()), STATUS_SUCCESS);
+    // Asynchronous as the guest sends it: the VM channel, the async bit,
+    // no completion requested; no completion comes.
+    let (vm, vgpu) = (s.g.vm_channel(), s.g.channel(Some(0)).unwrap());
+    assert!(submit_as(&mut s, vm, ctx, b.len(), true, false).is_none());
+    // The async bit alone makes a message async (it is still answered,
+    // as the completion was requested).
+    let (_, r) = submit_as(&mut s, vgpu, ctx, b.len(), true, true).unwrap();
+    assert_eq!(decode_status(&r).unwrap(), STATUS_SUCCESS);
+    // No completion requested alone, too; an async failure is counted.
+    let vals = [U64::new(2)];
+    let objs = [s.fence.sync_object];
+    let mut big = vec![0u8; 512];
+    let m = SignalSyncObjectMsg::new(p, 0, u64::from(dev.value()), &objs, &[], &vals).unwrap();
+    let n = m.encode(&s.g.framing(Some(0)), &mut big).unwrap();
+    assert!(s
+        .g
+        .send_on(vgpu, &big[..n], false, Duration::ZERO)
+        .is_none());
+    let bad = SignalSyncObjectMsg::new(p, 0, 0x4242, &objs, &[], &vals).unwrap();
+    let n = bad.encode(&s.g.framing(Some(0)), &mut big).unwrap();
+    assert!(s
+        .g
+        .send_on(vgpu, &big[..n], false, Duration::ZERO)
+        .is_none());
+    assert!(s.g.host.wait_idle(T));
+    assert_eq!(s.g.fence_value(&s.fence), 2);
+    assert_eq!(
+        s.g.host.control("stats"),
+        "SIGNALSYNCOBJECT sync=0 async=2\nSUBMITCOMMAND sync=1 async=2\n\
+         requests 5\nerrors 1\nbad 0\nfaults 0\nsubmissions 3\nok\n"
+    );
+    // A fault is counted; reset zeroes the total (the spec's own count,
+    // which its count= limit uses, stays).
+    assert_eq!(
+        s.g.host
+            .control("fault unknown-status:cmd=getdevicestate:count=1"),
+        "ok\n"
+    );
+    assert_eq!(s.g.device_state(0, dev).0, STATUS_UNKNOWN_FAULT);
+    assert!(s.g.host.control("stats").contains("\nfaults 1\n"));
+    assert_eq!(s.g.host.control("stats reset"), "ok\n");
+    assert!(s.g.host.control("stats").starts_with("requests 0\n"));
+    assert!(s.g.host.control("faults").contains("(injected 1)"));
+    assert_eq!(s.g.device_state(0, dev), (STATUS_SUCCESS, 1));
+    assert_eq!(
+        s.g.host.control("stats"),
+        "GETDEVICESTATE sync=1 async=0\n\
+         requests 1\nerrors 0\nbad 0\nfaults 0\nsubmissions 0\nok\n"
+    );
+    assert!(s.g.host.control("stats bogus").starts_with("error:"));
+}
+
+#[test]
+fn hold_keeps_operations_queued_until_release() {
+    let mut s = setup(cfg_with(1));
+    let (dev, p, ctx) = (s.dev, s.g.process, s.ctx);
+    let (a, ra) = s.g.allocation(0, dev, 4096, Some(14));
+    let ra = ra.unwrap();
+    let va = s.g.map(0, dev, s.pq, a, 1);
+    assert!(s.g.host.control("status").contains("\nheld 0\n"));
+    assert_eq!(s.g.host.control("hold"), "ok\n");
+    let f = s.fence.sync_object;
+    // Submissions, a GPU wait and a context signal are accepted and
+    // answered as usual, and stay queued.
+    let fill = |value| Cmd::Fill {
+        gpu_va: va,
+        length: 8,
+        value,
+    };
+    assert_eq!(
+        s.run_at(ctx, 0, &[fill(1), Cmd::Signal { fence: f, value: 1 }]),
+        STATUS_SUCCESS
+    );
+    assert_eq!(
+        s.run_at(ctx, 256, &[fill(2), Cmd::Signal { fence: f, value: 2 }]),
+        STATUS_SUCCESS
+    );
+    let vals = [U64::new(3)];
+    let r = s.g.msg(Some(0), |fr, b| {
+        SignalSyncObjectMsg::new(p, 0, 0, &[f], &[ctx], &vals)
+            .unwrap()
+            .encode(fr, b)
+            .unwrap()
+    });
+    assert_eq!(decode_status(&r).unwrap(), STATUS_SUCCESS);
+    let e = s.g.host.exec_status();
+    assert_eq!((e.held, e.queued, e.workers), (true, 3, 1));
+    let status = s.g.host.control("status");
+    assert!(status.contains("\nworkers 1\nheld 1\nstalled 0\nstall-next 0\nqueued 3\n"));
+    assert!(!s.g.host.wait_idle(Duration::ZERO));
+    assert_eq!(s.g.fence_value(&s.fence), 0);
+    assert!(ra.to_vec(0, 8).unwrap().iter().all(|&x| x == 0));
+    assert_eq!(s.g.host.control("stats").lines().last(), Some("ok"));
+    assert!(s.g.host.control("stats").contains("\nsubmissions 0\n"));
+    // Holding twice is fine; release runs the queue in order.
+    assert_eq!(s.g.host.control("hold"), "ok\n");
+    assert_eq!(s.g.host.control("release"), "ok\n");
+    assert!(s.g.host.wait_idle(T));
+    assert_eq!(s.g.fence_value(&s.fence), 3);
+    assert!(ra.to_vec(0, 8).unwrap().iter().all(|&x| x == 2));
+    assert!(s.g.host.control("status").contains("\nheld 0\n"));
+    assert!(s.g.host.control("stats").contains("\nsubmissions 2\n"));
+    // Release when not held is a no-op.
+    assert_eq!(s.g.host.control("release"), "ok\n");
+    assert_eq!(s.run_at(ctx, 512, &[fill(5)]), STATUS_SUCCESS);
+    assert!(s.g.host.wait_idle(T));
+    assert!(ra.to_vec(0, 8).unwrap().iter().all(|&x| x == 5));
+}
+
+#[test]
+fn hold_from_the_start_does_not_hang_destroy_rescind_or_quit() {
+    let mut cfg = cfg_with(1);
+    cfg.hold = true;
+    let mut s = setup(cfg);
+    let (dev, p) = (s.dev, s.g.process);
+    let f = s.fence.sync_object;
+    let ctx2 = s.g.context(0, dev);
+    let ctx3 = s.g.context(0, dev);
+    for c in [s.ctx, ctx2, ctx3] {
+        assert_eq!(
+            s.run_at(c, 0, &[Cmd::Signal { fence: f, value: 1 }]),
+            STATUS_SUCCESS
+        );
+    }
+    let e = s.g.host.exec_status();
+    assert_eq!((e.held, e.queued, e.workers), (true, 3, 3));
+    // Destroying a held context ends its worker.
+    assert_eq!(
+        s.g.status(Some(0), &DestroyContext::new(p, ctx3)),
+        STATUS_SUCCESS
+    );
+    assert!(s.wait_exec(|e| e.workers == 2 && e.queued == 2));
+    // So does a VM rescind (every object goes).
+    assert_eq!(s.g.host.control("rescind vm"), "ok\n");
+    assert!(s.wait_exec(|e| e.workers == 0 && e.queued == 0));
+    assert_eq!(s.g.fence_value(&s.fence), 0);
+    // And quitting, with a fresh context still held.
+    assert_eq!(s.g.host.control("offer vm"), "ok\n");
+    s.g.bring_up();
+    let dev = s.g.device(0);
+    let _ctx = s.g.context(0, dev);
+    assert!(s.wait_exec(|e| e.workers == 1 && e.held));
+    assert_eq!(s.g.host.control("quit"), "ok\n");
+    assert!(s.wait_exec(|e| e.workers == 0));
+}
+
+#[test]
+fn stall_next_blocks_one_context_until_stall_clear() {
+    let mut s = setup(cfg_with(1));
+    let (dev, ctx) = (s.dev, s.ctx);
+    let (a, ra) = s.g.allocation(0, dev, 4096, Some(15));
+    let ra = ra.unwrap();
+    let va = s.g.map(0, dev, s.pq, a, 1);
+    let ctx2 = s.g.context(0, dev);
+    let other = s.g.fence(0, dev, 0);
+    let f = s.fence.sync_object;
+    assert_eq!(s.g.host.control("stall-next"), "ok\n");
+    assert!(s.g.host.control("status").contains("\nstall-next 1\n"));
+    assert_eq!(
+        s.run_at(
+            ctx,
+            0,
+            &[
+                Cmd::Fill {
+                    gpu_va: va,
+                    length: 8,
+                    value: 7
+                },
+                Cmd::Signal { fence: f, value: 1 }
+            ]
+        ),
+        STATUS_SUCCESS
+    );
+    assert_eq!(
+        s.run_at(ctx, 256, &[Cmd::Signal { fence: f, value: 2 }]),
+        STATUS_SUCCESS
+    );
+    assert!(s.wait_exec(|e| e.stalled == 1 && e.queued == 1));
+    let status = s.g.host.control("status");
+    assert!(
+        status.contains("\nworkers 2\nheld 0\nstalled 1\nstall-next 0\nqueued 1\n"),
+        "{status}"
+    );
+    // Nothing of it ran, nothing was reported; the device is fine and
+    // requests are still answered.
+    assert_eq!(s.g.fence_value(&s.fence), 0);
+    assert!(ra.to_vec(0, 8).unwrap().iter().all(|&x| x == 0));
+    assert_eq!(s.g.device_state(0, dev), (STATUS_SUCCESS, 1));
+    s.g.poll_events(Duration::ZERO);
+    assert!(s.g.events.is_empty(), "{:?}", s.g.events);
+    assert!(s.g.host.control("stats").contains("\nsubmissions 0\n"));
+    assert!(!s.g.host.wait_idle(Duration::ZERO));
+    // Another context runs (the stall count is used up).
+    let os = other.sync_object;
+    assert_eq!(
+        s.run_at(
+            ctx2,
+            512,
+            &[Cmd::Signal {
+                fence: os,
+                value: 1
+            }]
+        ),
+        STATUS_SUCCESS
+    );
+    assert!(s.wait_fence(&other, 1));
+    assert!(s.wait_exec(|e| e.stalled == 1 && e.queued == 1));
+    // stall clear: the stalled submission completes, then the rest.
+    assert_eq!(s.g.host.control("stall clear"), "released 1\nok\n");
+    assert!(s.g.host.wait_idle(T));
+    assert_eq!(s.g.fence_value(&s.fence), 2);
+    assert!(ra.to_vec(0, 8).unwrap().iter().all(|&x| x == 7));
+    assert!(s.g.host.control("status").contains("\nstalled 0\n"));
+    assert!(s.g.host.control("stats").contains("\nsubmissions 3\n"));
+    // Two stalls on two contexts; clearing cancels what is pending.
+    assert_eq!(s.g.host.control("stall-next 3"), "ok\n");
+    assert_eq!(
+        s.run_at(ctx, 0, &[Cmd::Signal { fence: f, value: 3 }]),
+        STATUS_SUCCESS
+    );
+    assert_eq!(
+        s.run_at(
+            ctx2,
+            512,
+            &[Cmd::Signal {
+                fence: os,
+                value: 2
+            }]
+        ),
+        STATUS_SUCCESS
+    );
+    assert!(s.wait_exec(|e| e.stalled == 2 && e.stall_next == 1));
+    assert!(s.g.host.control("status").contains("\nstalled 2\n"));
+    assert_eq!(s.g.host.control("stall clear"), "released 2\nok\n");
+    assert!(s.g.host.wait_idle(T));
+    assert_eq!((s.g.fence_value(&s.fence), s.g.fence_value(&other)), (3, 2));
+    assert_eq!(s.g.host.exec_status().stall_next, 0);
+    assert_eq!(s.g.host.control("stall clear"), "released 0\nok\n");
+    // stall-next 0 cancels; bad arguments are errors.
+    assert_eq!(s.g.host.control("stall-next 0x2"), "ok\n");
+    assert_eq!(s.g.host.exec_status().stall_next, 2);
+    assert_eq!(s.g.host.control("stall-next 0"), "ok\n");
+    assert_eq!(s.g.host.exec_status().stall_next, 0);
+    assert!(s.g.host.control("stall-next x").starts_with("error:"));
+    assert!(s.g.host.control("stall-next 1 2").starts_with("error:"));
+    assert!(s.g.host.control("stall").starts_with("error:"));
+    assert_eq!(s.g.host.exec_status().stall_next, 0);
+    s.g.host.shutdown();
+    assert!(s.wait_exec(|e| e.workers == 0));
+}
+
+#[test]
+fn stalled_workers_end_with_their_context_device_or_the_host() {
+    let mut cfg = cfg_with(1);
+    cfg.stall_next = 5;
+    let mut s = setup(cfg);
+    let (dev, p) = (s.dev, s.g.process);
+    let dev2 = s.g.device(0);
+    let ctx2 = s.g.context(0, dev);
+    let ctx3 = s.g.context(0, dev2);
+    let f = s.fence.sync_object;
+    for c in [s.ctx, ctx2, ctx3] {
+        assert_eq!(
+            s.run_at(c, 0, &[Cmd::Signal { fence: f, value: 1 }]),
+            STATUS_SUCCESS
+        );
+    }
+    assert!(s.wait_exec(|e| e.stalled == 3 && e.workers == 3 && e.stall_next == 2));
+    // A context's destruction ends its stalled worker, without running
+    // the submission.
+    assert_eq!(
+        s.g.status(Some(0), &DestroyContext::new(p, ctx2)),
+        STATUS_SUCCESS
+    );
+    assert!(s.wait_exec(|e| e.stalled == 2 && e.workers == 2));
+    // So does its device's.
+    assert_eq!(
+        s.g.status(Some(0), &DestroyDevice::new(p, dev2)),
+        STATUS_SUCCESS
+    );
+    assert!(s.wait_exec(|e| e.stalled == 1 && e.workers == 1));
+    assert_eq!(s.g.fence_value(&s.fence), 0);
+    // Held and stalled at once: quitting ends it all.
+    assert_eq!(s.g.host.control("hold"), "ok\n");
+    assert_eq!(s.g.host.control("quit"), "ok\n");
+    assert!(s.wait_exec(|e| e.workers == 0));
+    assert_eq!(s.g.fence_value(&s.fence), 0);
 }

@@ -32,6 +32,8 @@ pub const DRM_DXG_SUBMIT: u8 = 0x09;
 pub const DRM_DXG_ESCAPE: u8 = 0x0a;
 /// `DRM_DXG_RESIDENCY`.
 pub const DRM_DXG_RESIDENCY: u8 = 0x0b;
+/// `DRM_DXG_QUERY_STATE`.
+pub const DRM_DXG_QUERY_STATE: u8 = 0x0c;
 
 /// `DXG_PRIV_MAX`: largest private driver data blob (context, allocation,
 /// submission, escape).
@@ -48,6 +50,14 @@ pub const DXG_RESIDENCY_MAKE_RESIDENT: u32 = 0;
 pub const DXG_RESIDENCY_EVICT: u32 = 1;
 /// `DXG_MAX_RESIDENCY`: most GEM handles of one `DRM_IOCTL_DXG_RESIDENCY`.
 pub const DXG_MAX_RESIDENCY: usize = 1024;
+/// `DXG_STATE_ACTIVE`: the device or context takes work.
+pub const DXG_STATE_ACTIVE: u32 = 0;
+/// `DXG_STATE_CONTEXT_LOST`: a job of the context timed out (`-ETIME`).
+pub const DXG_STATE_CONTEXT_LOST: u32 = 1;
+/// `DXG_STATE_DEVICE_LOST`: the host reported a device error (`-EIO`).
+pub const DXG_STATE_DEVICE_LOST: u32 = 2;
+/// `DXG_STATE_HOST_GONE`: the host or the adapter went away (`-ENODEV`).
+pub const DXG_STATE_HOST_GONE: u32 = 3;
 
 /// The `size` value of an extensible struct: `sizeof` as this crate knows it.
 const fn size32<T>() -> u32 {
@@ -291,6 +301,35 @@ impl Default for DrmDxgResidency {
     }
 }
 
+/// `struct drm_dxg_query_state`.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct DrmDxgQueryState {
+    pub size: u32,
+    pub flags: u32,
+    pub device: u32,
+    pub context: u32,
+    pub state: u32,
+    pub error: i32,
+    pub submitted: u64,
+    pub completed: u64,
+}
+
+impl Default for DrmDxgQueryState {
+    fn default() -> Self {
+        Self {
+            size: size32::<Self>(),
+            flags: 0,
+            device: 0,
+            context: 0,
+            state: 0,
+            error: 0,
+            submitted: 0,
+            completed: 0,
+        }
+    }
+}
+
 nix::ioctl_readwrite!(
     ioctl_device_create,
     DRM_IOCTL_BASE,
@@ -351,10 +390,16 @@ nix::ioctl_write_ptr!(
     DRM_COMMAND_BASE + DRM_DXG_RESIDENCY,
     DrmDxgResidency
 );
+nix::ioctl_readwrite!(
+    ioctl_query_state,
+    DRM_IOCTL_BASE,
+    DRM_COMMAND_BASE + DRM_DXG_QUERY_STATE,
+    DrmDxgQueryState
+);
 
 /// The request codes of every dxg ioctl, as `(name, code)`, for tests
 /// and tools (`DRM_IOWR`/`DRM_IOW` exactly as the header's enum).
-pub fn ioctl_codes() -> [(&'static str, u64); 12] {
+pub fn ioctl_codes() -> [(&'static str, u64); 13] {
     use std::mem::size_of;
     macro_rules! rw {
         ($nr:expr, $t:ty) => {
@@ -409,6 +454,10 @@ pub fn ioctl_codes() -> [(&'static str, u64); 12] {
         (
             "DRM_IOCTL_DXG_RESIDENCY",
             w!(DRM_DXG_RESIDENCY, DrmDxgResidency),
+        ),
+        (
+            "DRM_IOCTL_DXG_QUERY_STATE",
+            rw!(DRM_DXG_QUERY_STATE, DrmDxgQueryState),
         ),
     ]
 }

@@ -2,7 +2,8 @@
 
 //! The safe library over the dxg object ioctls: devices, contexts, GEM
 //! buffer objects and their CPU mappings, GPU VA binding, submission,
-//! escape, residency, and (through the `drm` crate) syncobjs and PRIME.
+//! escape, residency, device and context state, and (through the `drm`
+//! crate) syncobjs and PRIME.
 //!
 //! Objects are RAII and borrow what they live in, so the compiler keeps
 //! the kernel's order: a [`Device`] borrows its [`Node`] (the DRM file), a
@@ -221,6 +222,69 @@ pub fn residency_args(device: u32, op: u32, handles: &[u32]) -> io::Result<DrmDx
     })
 }
 
+/// `drm_dxg_query_state.state`: whether a device or context takes work.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StateKind {
+    /// `DXG_STATE_ACTIVE`: takes work.
+    Active,
+    /// `DXG_STATE_CONTEXT_LOST`: a job of the context did not complete
+    /// within the module's `job_timeout_ms` (error `-ETIME`).
+    ContextLost,
+    /// `DXG_STATE_DEVICE_LOST`: the host reported a device error (`-EIO`).
+    DeviceLost,
+    /// `DXG_STATE_HOST_GONE`: the host or the adapter went away (`-ENODEV`).
+    HostGone,
+    /// A value this crate does not know.
+    Unknown(u32),
+}
+
+impl From<u32> for StateKind {
+    fn from(v: u32) -> Self {
+        match v {
+            DXG_STATE_ACTIVE => StateKind::Active,
+            DXG_STATE_CONTEXT_LOST => StateKind::ContextLost,
+            DXG_STATE_DEVICE_LOST => StateKind::DeviceLost,
+            DXG_STATE_HOST_GONE => StateKind::HostGone,
+            v => StateKind::Unknown(v),
+        }
+    }
+}
+
+/// What `DRM_IOCTL_DXG_QUERY_STATE` reports about a device or context.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct State {
+    /// Of the context if one was asked about (a context of a lost device
+    /// is [`StateKind::DeviceLost`]), else of the device.
+    pub state: StateKind,
+    /// The negative errno the lost work failed with; 0 if active.
+    pub error: i32,
+    /// The sequence number of the context's last submission (its fences'
+    /// seqno); 0 for a device.
+    pub submitted: u64,
+    /// The highest sequence number the host completed.
+    pub completed: u64,
+}
+
+impl From<&DrmDxgQueryState> for State {
+    fn from(q: &DrmDxgQueryState) -> Self {
+        State {
+            state: q.state.into(),
+            error: q.error,
+            submitted: q.submitted,
+            completed: q.completed,
+        }
+    }
+}
+
+/// Arguments of `DRM_IOCTL_DXG_QUERY_STATE` (`context` 0: the device).
+pub fn query_state_args(device: u32, context: u32) -> DrmDxgQueryState {
+    DrmDxgQueryState {
+        device,
+        context,
+        ..Default::default()
+    }
+}
+
 /// An absolute CLOCK_MONOTONIC deadline `timeout` from now, in ns, as the
 /// syncobj wait ioctls take it (saturating).
 pub fn deadline_ns(timeout: Duration) -> io::Result<i64> {
@@ -312,6 +376,14 @@ impl Node {
             handle: h.into(),
             size: size as u64,
         })
+    }
+
+    /// `DRM_IOCTL_DXG_QUERY_STATE` with caller-built arguments (no checks
+    /// here); the kernel fills in the `out` fields.
+    pub fn query_state_raw(&self, a: &mut DrmDxgQueryState) -> io::Result<()> {
+        // SAFETY: a valid, writable argument struct without pointers.
+        unsafe { ioctl_query_state(self.raw(), a) }?;
+        Ok(())
     }
 
     /// `DRM_IOCTL_DXG_GEM_MMAP_OFFSET`: the fake offset to mmap `handle`.
@@ -427,6 +499,15 @@ impl<'n> Device<'n> {
     pub fn escape(&self, type_: u32, data: &mut [u8]) -> io::Result<()> {
         self.node.escape_in(self.id, 0, type_, data)
     }
+
+    /// `DRM_IOCTL_DXG_QUERY_STATE`: the state of `context` (of this
+    /// device), or of the device alone. Sends nothing to the host and
+    /// never blocks.
+    pub fn query_state(&self, context: Option<&Context<'_>>) -> io::Result<State> {
+        let mut a = query_state_args(self.id, context.map_or(0, |c| c.id));
+        self.node.query_state_raw(&mut a)?;
+        Ok(State::from(&a))
+    }
 }
 
 impl Drop for Device<'_> {
@@ -440,9 +521,10 @@ impl Drop for Device<'_> {
     }
 }
 
-/// A context (`DRM_IOCTL_DXG_CONTEXT_CREATE`); destroyed on drop, which
-/// cancels its unfinished submissions (their fences complete with
-/// `-ECANCELED`).
+/// A context (`DRM_IOCTL_DXG_CONTEXT_CREATE`); destroyed on drop. With a
+/// live host the destroy waits (at most the module's `timeout_ms`) for
+/// the host to finish what it was sent; submissions never sent fail with
+/// `-ECANCELED`.
 #[derive(Debug)]
 pub struct Context<'d> {
     device: &'d Device<'d>,
@@ -457,7 +539,9 @@ impl Context<'_> {
 
     /// `DRM_IOCTL_DXG_SUBMIT`: runs `cmd_size` bytes of commands at GPU VA
     /// `cmd_va` after the `wait` fences; every `signal` syncobj (point)
-    /// gets the submission's fence. Returns once the host has queued it.
+    /// gets the submission's fence. Queues the work and returns at once:
+    /// it never waits for a fence or for the host. `ECANCELED` if the
+    /// context or its device is lost.
     pub fn submit(
         &self,
         cmd_va: u64,
@@ -493,6 +577,11 @@ impl Context<'_> {
         self.device
             .node
             .escape_in(self.device.id, self.id, type_, data)
+    }
+
+    /// `DRM_IOCTL_DXG_QUERY_STATE` of this context.
+    pub fn query_state(&self) -> io::Result<State> {
+        self.device.query_state(Some(self))
     }
 }
 
@@ -720,6 +809,38 @@ mod tests {
         assert_eq!(DrmDxgEscape::default().size, 32);
         assert_eq!(DrmDxgVmBind::default().size, 48);
         assert_eq!(DrmDxgSubmit::default().size, 72);
+        assert_eq!(DrmDxgQueryState::default().size, 40);
+        let q = query_state_args(3, 7);
+        assert_eq!((q.size, q.flags, q.device, q.context), (40, 0, 3, 7));
+    }
+
+    #[test]
+    fn states() {
+        for (v, k) in [
+            (DXG_STATE_ACTIVE, StateKind::Active),
+            (DXG_STATE_CONTEXT_LOST, StateKind::ContextLost),
+            (DXG_STATE_DEVICE_LOST, StateKind::DeviceLost),
+            (DXG_STATE_HOST_GONE, StateKind::HostGone),
+            (9, StateKind::Unknown(9)),
+        ] {
+            assert_eq!(StateKind::from(v), k);
+        }
+        let q = DrmDxgQueryState {
+            state: DXG_STATE_CONTEXT_LOST,
+            error: -62,
+            submitted: 5,
+            completed: 3,
+            ..Default::default()
+        };
+        assert_eq!(
+            State::from(&q),
+            State {
+                state: StateKind::ContextLost,
+                error: -62,
+                submitted: 5,
+                completed: 3
+            }
+        );
     }
 
     #[test]

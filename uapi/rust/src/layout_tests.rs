@@ -102,6 +102,10 @@ layouts!(
         size: size, op: op, device: device, count: count, handles: handles,
         reserved: reserved,
     },
+    drm_dxg_query_state: DrmDxgQueryState {
+        size: size, flags: flags, device: device, context: context, state: state,
+        error: error, submitted: submitted, completed: completed,
+    },
 );
 
 /// Constants of the header and their Rust values.
@@ -124,6 +128,10 @@ fn constants() -> Vec<(&'static str, u64)> {
         ),
         ("DXG_RESIDENCY_EVICT", u64::from(DXG_RESIDENCY_EVICT)),
         ("DXG_MAX_RESIDENCY", DXG_MAX_RESIDENCY as u64),
+        ("DXG_STATE_ACTIVE", u64::from(DXG_STATE_ACTIVE)),
+        ("DXG_STATE_CONTEXT_LOST", u64::from(DXG_STATE_CONTEXT_LOST)),
+        ("DXG_STATE_DEVICE_LOST", u64::from(DXG_STATE_DEVICE_LOST)),
+        ("DXG_STATE_HOST_GONE", u64::from(DXG_STATE_HOST_GONE)),
         ("DRM_DXG_DEVICE_CREATE", u64::from(DRM_DXG_DEVICE_CREATE)),
         ("DRM_DXG_DEVICE_DESTROY", u64::from(DRM_DXG_DEVICE_DESTROY)),
         ("DRM_DXG_CONTEXT_CREATE", u64::from(DRM_DXG_CONTEXT_CREATE)),
@@ -140,6 +148,7 @@ fn constants() -> Vec<(&'static str, u64)> {
         ("DRM_DXG_SUBMIT", u64::from(DRM_DXG_SUBMIT)),
         ("DRM_DXG_ESCAPE", u64::from(DRM_DXG_ESCAPE)),
         ("DRM_DXG_RESIDENCY", u64::from(DRM_DXG_RESIDENCY)),
+        ("DRM_DXG_QUERY_STATE", u64::from(DRM_DXG_QUERY_STATE)),
     ]
 }
 
@@ -188,6 +197,7 @@ fn hard_coded_sizes_match_the_header() {
         (size_of::<DrmDxgSubmit>(), 72),
         (size_of::<DrmDxgEscape>(), 32),
         (size_of::<DrmDxgResidency>(), 32),
+        (size_of::<DrmDxgQueryState>(), 40),
     ];
     for (i, (got, want)) in sizes.iter().enumerate() {
         assert_eq!(got, want, "struct #{i}");
@@ -209,6 +219,9 @@ fn hard_coded_sizes_match_the_header() {
     assert_eq!(offset_of!(DrmDxgResidency, handles), 16);
     assert_eq!(offset_of!(DrmDxgResidency, reserved), 24);
     assert_eq!(offset_of!(DrmDxgSync, point), 8);
+    assert_eq!(offset_of!(DrmDxgQueryState, error), 20);
+    assert_eq!(offset_of!(DrmDxgQueryState, submitted), 24);
+    assert_eq!(offset_of!(DrmDxgQueryState, completed), 32);
 }
 
 #[test]
@@ -226,6 +239,7 @@ fn ioctl_directions_match_the_header() {
         "DRM_IOCTL_DXG_CONTEXT_CREATE",
         "DRM_IOCTL_DXG_GEM_CREATE",
         "DRM_IOCTL_DXG_GEM_MMAP_OFFSET",
+        "DRM_IOCTL_DXG_QUERY_STATE",
     ] {
         assert_eq!(dir(n), 3, "{n}");
     }
@@ -246,6 +260,17 @@ fn ioctl_directions_match_the_header() {
         submit.1,
         (1 << 30) | (72 << 16) | ((b'd' as u64) << 8) | 0x49
     );
+    // DRM_IOWR(DRM_COMMAND_BASE + 0x0c, 40 bytes), the last entry.
+    let query_state = ioctl_codes()[12];
+    assert_eq!(query_state.0, "DRM_IOCTL_DXG_QUERY_STATE");
+    assert_eq!(
+        query_state.1,
+        (3 << 30) | (40 << 16) | ((b'd' as u64) << 8) | 0x4c
+    );
+    // One entry per ioctl number, in order: 0x00..=0x0c.
+    for (i, (n, c)) in ioctl_codes().iter().enumerate() {
+        assert_eq!(c & 0xff, 0x40 + i as u64, "{n}");
+    }
 }
 
 /// Compiles the C program against `uapi/dxg_drm.h` and compares. Needs a C

@@ -23,7 +23,7 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd};
 use std::path::Path;
 
 /// The UAPI version this crate speaks (`DXG_UAPI_VERSION`).
-pub const DXG_UAPI_VERSION: u32 = 1;
+pub const DXG_UAPI_VERSION: u32 = 2;
 /// `DXG_ADAPTER_COMPUTE_ONLY`.
 pub const DXG_ADAPTER_COMPUTE_ONLY: u32 = 1 << 0;
 /// `DXG_DESCRIPTION_LEN`.

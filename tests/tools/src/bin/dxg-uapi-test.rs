@@ -18,6 +18,10 @@
 //! * `close-inflight NODE`: close the DRM file, exit, and get SIGKILLed
 //!   with submissions in flight (run the host with latencies); the fences
 //!   complete, the adapter works afterwards.
+//! * `stopped NODE --kill PID`: SUBMIT returns with the host stopped
+//!   (SIGSTOP), the wait times out with ETIME, SIGCONT completes it;
+//! * `engine NODE`: fdinfo `drm-engine-gpu` grows while a job is in flight
+//!   (host held), counts overlapping contexts once, stops when idle;
 //! * `unplug rescind|pci --gone CMD --back CMD`: with open files, live
 //!   mappings and pending fences on every dxg node, run CMD (`sh -c`) to
 //!   take one adapter away: its pending fences complete with an error, its
@@ -28,16 +32,54 @@
 //! * `egl`: EGL device enumeration (libEGL via dlopen) lists every dxg
 //!   render node.
 //!
+//! Scenarios of queued submission. They control the host themselves with
+//! `dxg-host ctl` (socket: `--control SOCK`, `$DXG_HOST_SOCK`, or
+//! `/run/dxg-host.sock`) and never assert on elapsed time: "did not
+//! wait" is proven by returning while the host holds its work (`hold`),
+//! and "not done yet" by a fence still pending while what it depends on
+//! is.
+//!
+//! * `queue NODE`: with the host held, 64 jobs on context A (own out
+//!   syncobjs) and jobs on context B waiting for them (and for a timeline
+//!   point): every SUBMIT returns, no fence signals; after `release` all
+//!   signal, B's after its in-fences. 64 vgem fences (and one at a
+//!   timeline point) as in-fences: SUBMIT returns at once, the job waits
+//!   for the last of them. QUERY_STATE's submitted/completed counts.
+//!   Needs vgem loaded.
+//! * `signals NODE SECONDS`: SUBMIT and GEM_CREATE/GEM_CLOSE (raw ioctls)
+//!   under a SIGUSR1 (no SA_RESTART) every 1 ms never fail with EINTR or
+//!   EAGAIN; resets the host's stats before and checks after that the
+//!   host saw each successful call once; prints `submits=N allocations=M`.
+//! * `inflight NODE destroy|close`: with the host held, CONTEXT_DESTROY or
+//!   the DRM file's close waits for the 8 jobs the host was sent; after
+//!   `release` it returns and every fence signalled without error.
+//!   `inflight NODE dead --kill PID`: a waiting CONTEXT_DESTROY, then the
+//!   host PID is SIGKILLed: every fence fails with ENODEV, the destroy
+//!   returns.
+//! * `lost NODE`: a job the host never completes (`stall-next 1`) loses
+//!   its context after job_timeout_ms: its fences and the one queued
+//!   behind fail with ETIME, QUERY_STATE says CONTEXT_LOST, SUBMIT fails
+//!   with ECANCELED; another context of the device works.
+//! * `device-lost NODE`: a GPU page fault on the host: the fence fails
+//!   with EIO, the device and its contexts are DEVICE_LOST and refuse
+//!   work (ECANCELED); a new device of the same file works.
+//! * `count NODE N [--async]`: resets the host's stats, N submissions
+//!   each waited for; the host's messages per submission: one
+//!   SUBMITCOMMAND, no CPU wait, 2 synchronous messages (or, with
+//!   `--async` for a host run with --async-msg, 2 asynchronous ones).
+//!
 //! Buffers use the software host's conventions (`dxg_proto::model`,
 //! `dxg_proto::cmdbuf`), so this only works against `dxg-host`.
 
+use std::collections::BTreeMap;
 use std::ffi::{c_char, c_void, CStr, CString};
 use std::io::{self, Read, Write};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
-use std::sync::mpsc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{mpsc, Arc};
 use std::time::{Duration, Instant};
 
 use drm::control::Device as _;
@@ -1266,6 +1308,153 @@ fn inflight<'n>(rig: &mut Rig<'n>, n: usize) -> R<OwnedFd> {
     Ok(f)
 }
 
+/// `drm-engine-gpu` of the DRM file `node`, in ns.
+fn engine_ns(node: &Node) -> Result<u64, String> {
+    let fd = node.as_fd().as_raw_fd();
+    let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{fd}"))
+        .map_err(|e| format!("reading fdinfo: {e}"))?;
+    text.lines()
+        .find_map(|l| l.strip_prefix("drm-engine-gpu:"))
+        .and_then(|v| v.trim().strip_suffix("ns"))
+        .and_then(|v| v.trim().parse().ok())
+        .ok_or_else(|| format!("fdinfo has no drm-engine-gpu in ns:\n{text}"))
+}
+
+/// `stopped NODE --kill PID`: the host process PID is stopped (SIGSTOP)
+/// with work queued: SUBMIT still returns, a wait for its fence times
+/// out (ETIME), and after SIGCONT everything completes.
+fn scenario_stopped(path: &str, pid: Option<i32>) -> R {
+    let pid = pid.ok_or("stopped needs --kill PID (of the host, to stop and continue)")?;
+    let node = Node::open(path).map_err(|e| format!("open: {e}"))?;
+    let dev = node
+        .create_device()
+        .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+    let mut rig = Rig::new(&dev, VA_BASE)?;
+    rig.fill_check(0x10)?;
+    let t = node
+        .create_syncobj(false)
+        .map_err(|e| format!("syncobj: {e}"))?;
+    check("host stopped: 8 SUBMITs return, their fence does not signal");
+    // SAFETY: kill() has no memory effects.
+    ensure(unsafe { libc::kill(pid, libc::SIGSTOP) } == 0, || {
+        format!("SIGSTOP {pid}: {}", io::Error::last_os_error())
+    })?;
+    let cont = || {
+        // SAFETY: as above.
+        unsafe { libc::kill(pid, libc::SIGCONT) };
+    };
+    let mut r = Ok(());
+    for k in 0..8u64 {
+        if let Err(e) = rig.submit_fill(k as usize + 1, 0x20 + k as u8, &[t.at(k + 1)]) {
+            r = Err(format!("SUBMIT {k} with the host stopped: {e}"));
+            break;
+        }
+    }
+    if r.is_ok() {
+        note("8 SUBMITs returned while the host was stopped");
+        r = match t.wait_point(8, Duration::from_secs(2)) {
+            Err(e) if io_errno(&e) == libc::ETIME => {
+                note("wait for the last point: ETIME, as documented");
+                Ok(())
+            }
+            Err(e) => Err(format!("wait with the host stopped: {e} (want ETIME)")),
+            Ok(()) => Err("the fence signalled while the host was stopped".into()),
+        };
+    }
+    cont();
+    r?;
+    check("SIGCONT: everything completes");
+    t.wait_point(8, TIMEOUT)
+        .map_err(|e| format!("wait after SIGCONT: {e}"))?;
+    verify("data after the last FILL", rig.md.as_slice(), 0x27)?;
+    Ok(())
+}
+
+/// `engine NODE`: fdinfo's drm-engine-gpu as gputop reads it. With the
+/// host held, one job in flight makes the engine time grow (a client
+/// with a long job is not idle); two contexts with a job each make it
+/// grow no faster than wall-clock time (overlap counts once); once the
+/// work is done it stops growing.
+fn scenario_engine(path: &str) -> R {
+    let host = HostCtl::new(&Opts::default());
+    let host_ctl = |c: &str| host.run(c).map(drop);
+    let node = Node::open(path).map_err(|e| format!("open: {e}"))?;
+    let dev = node
+        .create_device()
+        .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+    let mut a = Rig::new(&dev, VA_BASE)?;
+    let mut b = Rig::new(&dev, VA_BASE + 0x100_0000)?;
+    a.fill_check(0x11)?;
+    let idle0 = engine_ns(&node)?;
+    std::thread::sleep(Duration::from_millis(300));
+    let idle1 = engine_ns(&node)?;
+    ensure(idle1 == idle0, || {
+        format!("engine time grew while idle: {idle0} -> {idle1} ns")
+    })?;
+
+    check("one job held on the host: the engine is busy");
+    host_ctl("hold")?;
+    let sa = node
+        .create_syncobj(false)
+        .map_err(|e| format!("syncobj: {e}"))?;
+    let r = a.submit_fill(1, 0x22, &[sa.binary()]);
+    if let Err(e) = r {
+        let _ = host_ctl("release");
+        return Err(format!("SUBMIT: {e}"));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    let busy0 = engine_ns(&node)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let busy1 = engine_ns(&node)?;
+    note(&format!(
+        "engine ns while held: {idle1} -> {busy0} -> {busy1}"
+    ));
+    if busy1 <= busy0 || busy0 <= idle1 {
+        let _ = host_ctl("release");
+        return Err(format!(
+            "engine time does not grow while a job is in flight: {idle1} -> {busy0} -> {busy1}"
+        ));
+    }
+
+    check("a second context's job overlaps: counted once");
+    let sb = node
+        .create_syncobj(false)
+        .map_err(|e| format!("syncobj: {e}"))?;
+    let r = b.submit_fill(1, 0x33, &[sb.binary()]);
+    if let Err(e) = r {
+        let _ = host_ctl("release");
+        return Err(format!("SUBMIT on the second context: {e}"));
+    }
+    let (t0, e0) = (Instant::now(), engine_ns(&node)?);
+    std::thread::sleep(Duration::from_millis(1000));
+    let (e1, wall) = (engine_ns(&node)?, t0.elapsed());
+    host_ctl("release")?;
+    let wall_ns = wall.as_nanos() as u64;
+    note(&format!(
+        "two contexts busy: engine +{} ns in {} ns of wall-clock time",
+        e1 - e0,
+        wall_ns
+    ));
+    ensure(e1 - e0 <= wall_ns, || {
+        format!(
+            "engine time grew by {} ns in {} ns: overlapping jobs counted twice",
+            e1 - e0,
+            wall_ns
+        )
+    })?;
+    sa.wait(TIMEOUT).map_err(|e| format!("wait A: {e}"))?;
+    sb.wait(TIMEOUT).map_err(|e| format!("wait B: {e}"))?;
+
+    check("after the work is done the engine time stops growing");
+    let d0 = engine_ns(&node)?;
+    std::thread::sleep(Duration::from_millis(300));
+    let d1 = engine_ns(&node)?;
+    ensure(d1 == d0 && d0 >= e1, || {
+        format!("engine time after completion: {e1} -> {d0} -> {d1}")
+    })?;
+    Ok(())
+}
+
 fn scenario_close_inflight(path: &str) -> R {
     check("close the DRM file with submissions in flight (no destroy ioctls first)");
     // Nothing here is dropped: the kernel objects die with the file, which
@@ -1549,7 +1738,11 @@ fn scenario_unplug(kind: &str, gone_cmd: &str, back_cmd: &str) -> R {
         })?;
     }
 
-    check("the gone adapter's pending fences complete (wait returns), with an error");
+    if kind == "pci" {
+        check("the unbound adapter's pending fences complete (wait returns): the live host finishes them");
+    } else {
+        check("the gone adapter's pending fences complete (wait returns), with an error");
+    }
     for (k, (s, f)) in gone.fences.iter().enumerate() {
         let t = Instant::now();
         let w = s.wait(TIMEOUT);
@@ -1574,12 +1767,23 @@ fn scenario_unplug(kind: &str, gone_cmd: &str, back_cmd: &str) -> R {
     }
     let (_, lf) = gone.fences.last().unwrap();
     let st = sync_file_status(lf.as_fd()).map_err(|e| format!("FILE_INFO: {e}"))?;
-    ensure(st < 0, || {
-        format!(
-            "the last pending fence of the gone adapter completed with status {st}, not an error"
-        )
-    })?;
-    if st != -libc::ENODEV {
+    if kind == "pci" {
+        // The host is alive: unbind gives it time to complete what it was
+        // sent before anything fails (Documentation/dxg.rst, "Fence rules").
+        ensure(st == 1, || {
+            format!(
+                "the last pending fence of the unbound adapter completed with status {st}, \
+                 not success (the host was alive)"
+            )
+        })?;
+    } else {
+        ensure(st < 0, || {
+            format!(
+                "the last pending fence of the gone adapter completed with status {st}, not an error"
+            )
+        })?;
+    }
+    if st < 0 && st != -libc::ENODEV {
         note(&format!(
             "NOTE: fence error is {} while the UAPI documents ENODEV",
             ename(-st)
@@ -1783,23 +1987,1420 @@ fn scenario_egl() -> R {
     Ok(())
 }
 
+// ---------------------------------------------------------------- host control
+
+/// The software host's control socket, driven through
+/// `dxg-host ctl --control SOCK CMD` (the program is `$DXG_HOST`, default
+/// `dxg-host`; the socket is `--control SOCK`, else `$DXG_HOST_SOCK`, else
+/// `/run/dxg-host.sock`, as tests/guest/lib.sh starts it).
+struct HostCtl {
+    bin: String,
+    sock: String,
+}
+
+impl HostCtl {
+    fn new(opts: &Opts) -> Self {
+        let bin = std::env::var("DXG_HOST").unwrap_or_else(|_| "dxg-host".into());
+        let sock = opts
+            .control
+            .clone()
+            .or_else(|| std::env::var("DXG_HOST_SOCK").ok())
+            .unwrap_or_else(|| "/run/dxg-host.sock".into());
+        HostCtl { bin, sock }
+    }
+
+    /// Runs one control command; its answer (without the final `ok`).
+    fn run(&self, cmd: &str) -> R<String> {
+        let out = std::process::Command::new(&self.bin)
+            .args(["ctl", "--control", &self.sock])
+            .args(cmd.split_whitespace())
+            .output()
+            .map_err(|e| format!("{} ctl {cmd}: {e}", self.bin))?;
+        let text = String::from_utf8_lossy(&out.stdout).into_owned();
+        if !out.status.success() {
+            return Err(format!(
+                "host control `{cmd}` failed ({}): {}{}",
+                out.status,
+                text.trim(),
+                String::from_utf8_lossy(&out.stderr).trim()
+            ));
+        }
+        println!("  host: {cmd}");
+        Ok(text
+            .lines()
+            .filter(|l| *l != "ok")
+            .map(|l| format!("{l}\n"))
+            .collect())
+    }
+
+    fn stats(&self) -> R<HostStats> {
+        Ok(HostStats::parse(&self.run("stats")?))
+    }
+}
+
+/// The answer of `dxg-host ctl stats`: per command `NAME sync=N
+/// async=M`, then totals `KEY N` (`requests`, `submissions`, ...).
+#[derive(Debug, Default)]
+struct HostStats {
+    /// By normalised name (ASCII letters and digits, upper case).
+    cmds: BTreeMap<String, (u64, u64)>,
+    totals: BTreeMap<String, u64>,
+}
+
+/// A command name as the host's stats spell it (`SubmitCommand` and
+/// `SUBMITCOMMAND` are the same command).
+fn cmd_key(name: &str) -> String {
+    name.chars()
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+impl HostStats {
+    fn parse(text: &str) -> HostStats {
+        let mut s = HostStats::default();
+        for l in text.lines() {
+            match l.split_whitespace().collect::<Vec<_>>().as_slice() {
+                [name, sy, asy] => {
+                    let n = |t: &str, p: &str| t.strip_prefix(p).and_then(|v| v.parse().ok());
+                    if let (Some(a), Some(b)) = (n(sy, "sync="), n(asy, "async=")) {
+                        s.cmds.insert(cmd_key(name), (a, b));
+                    }
+                }
+                [key, v] => {
+                    if let Ok(v) = v.parse() {
+                        s.totals.insert(key.to_string(), v);
+                    }
+                }
+                _ => {}
+            }
+        }
+        s
+    }
+
+    /// (sync, async) messages of command `name` (0, 0 if none came).
+    fn cmd(&self, name: &str) -> (u64, u64) {
+        self.cmds.get(&cmd_key(name)).copied().unwrap_or((0, 0))
+    }
+}
+
+/// The host's context workers held (`hold`) until [`Hold::release`] or
+/// drop (so a failed check does not leave the host held).
+struct Hold<'a> {
+    ctl: &'a HostCtl,
+    on: bool,
+}
+
+impl<'a> Hold<'a> {
+    fn new(ctl: &'a HostCtl) -> R<Self> {
+        ctl.run("hold")?;
+        Ok(Hold { ctl, on: true })
+    }
+
+    fn release(&mut self) -> R {
+        if std::mem::take(&mut self.on) {
+            self.ctl.run("release")?;
+        }
+        Ok(())
+    }
+
+    /// The host is gone: nothing to release.
+    fn disarm(&mut self) {
+        self.on = false;
+    }
+}
+
+impl Drop for Hold<'_> {
+    fn drop(&mut self) {
+        if self.on {
+            let _ = self.ctl.run("release");
+        }
+    }
+}
+
+/// `stall-next N` until `stall clear` (or drop).
+struct Stall<'a> {
+    ctl: &'a HostCtl,
+    on: bool,
+}
+
+impl<'a> Stall<'a> {
+    fn new(ctl: &'a HostCtl, n: u32) -> R<Self> {
+        ctl.run(&format!("stall-next {n}"))?;
+        Ok(Stall { ctl, on: true })
+    }
+
+    fn clear(&mut self) -> R<String> {
+        self.on = false;
+        self.ctl.run("stall clear")
+    }
+}
+
+impl Drop for Stall<'_> {
+    fn drop(&mut self) {
+        if self.on {
+            let _ = self.ctl.run("stall clear");
+        }
+    }
+}
+
+/// Runs `f`, which must not wait for the host, while `hold` holds it. If
+/// `f` has not returned within [`TIMEOUT`] the host is released (so that
+/// it can return) and the check fails: returning while held is the proof
+/// that it did not wait.
+fn while_held<T: Send>(hold: &mut Hold<'_>, what: &str, f: impl FnOnce() -> T + Send) -> R<T> {
+    std::thread::scope(|sc| {
+        let (tx, rx) = mpsc::channel();
+        let h = sc.spawn(move || {
+            let r = f();
+            let _ = tx.send(());
+            r
+        });
+        let returned = rx.recv_timeout(TIMEOUT).is_ok();
+        if !returned {
+            let _ = hold.release();
+        }
+        let r = h.join().map_err(|_| format!("{what}: panicked"))?;
+        ensure(returned, || {
+            format!("{what}: did not return within {TIMEOUT:?} while the host was held (it waits for the host)")
+        })?;
+        Ok(r)
+    })
+}
+
+// ---------------------------------------------------------------- fences
+
+/// Whether the syncobj's fence has signalled (a wait with timeout 0).
+fn signalled(s: &Syncobj<'_>) -> R<bool> {
+    match s.wait(Duration::ZERO) {
+        Ok(()) => Ok(true),
+        Err(e) if io_errno(&e) == libc::ETIME => Ok(false),
+        Err(e) => Err(format!("syncobj wait (timeout 0): {e}")),
+    }
+}
+
+/// The sync_file status of the syncobj's current fence: 1 signalled, 0
+/// pending, < 0 its error.
+fn fence_status(s: &Syncobj<'_>) -> R<i32> {
+    let f = s
+        .to_fd(true)
+        .map_err(|e| format!("sync_file export: {e}"))?;
+    sync_file_status(f.as_fd()).map_err(|e| format!("SYNC_IOC_FILE_INFO: {e}"))
+}
+
+fn status_name(st: i32) -> String {
+    match st {
+        1 => "signalled".into(),
+        0 => "pending".into(),
+        e => format!("error {}", ename(-e)),
+    }
+}
+
+/// The syncobj's fence has signalled, without an error.
+fn expect_signalled_ok(what: &str, s: &Syncobj<'_>) -> R {
+    let st = fence_status(s)?;
+    ensure(st == 1, || {
+        format!(
+            "{what}: fence is {}, expected signalled without error",
+            status_name(st)
+        )
+    })
+}
+
+/// A short wait on the syncobj must time out (ETIME): its fence is pending.
+fn expect_pending(what: &str, s: &Syncobj<'_>) -> R {
+    match s.wait(Duration::from_millis(200)) {
+        Err(e) if io_errno(&e) == libc::ETIME => {
+            println!("  ok: {what}: wait (200 ms) -> ETIME");
+            Ok(())
+        }
+        Ok(()) => Err(format!("{what}: signalled, expected pending")),
+        Err(e) => Err(format!("{what}: wait failed with {e}, expected ETIME")),
+    }
+}
+
+/// Waits for a sync_file and checks its final status.
+fn expect_sync_file(what: &str, fd: BorrowedFd<'_>, timeout: Duration, want: i32) -> R {
+    let st = sync_file_wait(fd, timeout).map_err(|e| format!("{what}: {e}"))?;
+    ensure(st == want, || {
+        format!(
+            "{what}: fence is {}, expected {}",
+            status_name(st),
+            status_name(want)
+        )
+    })?;
+    println!("  ok: {what}: {}", status_name(st));
+    Ok(())
+}
+
+/// Writes `cmds` at byte `off` of the rig's command buffer; its GPU VA
+/// and length.
+fn cmd_at(rig: &mut Rig<'_>, off: usize, cmds: &[Cmd]) -> R<(u64, u64)> {
+    let len = write_cmds(&mut rig.mc, off, cmds)?;
+    Ok((rig.cmd_va + off as u64, len))
+}
+
+fn expect_state(what: &str, got: io::Result<State>, want: StateKind, error: i32) -> R<State> {
+    let s = got.map_err(|e| format!("{what}: QUERY_STATE: {e}"))?;
+    ensure(s.state == want && s.error == error, || {
+        format!(
+            "{what}: QUERY_STATE says {:?} error {} (submitted {}, completed {}), expected {want:?} error {error}",
+            s.state, s.error, s.submitted, s.completed
+        )
+    })?;
+    println!(
+        "  ok: {what}: {:?} error {} submitted {} completed {}",
+        s.state, s.error, s.submitted, s.completed
+    );
+    Ok(s)
+}
+
+// ---------------------------------------------------------------- vgem
+
+#[repr(C)]
+#[derive(Default)]
+struct VgemFenceAttach {
+    handle: u32,
+    flags: u32,
+    out_fence: u32,
+    pad: u32,
+}
+#[repr(C)]
+struct VgemFenceSignal {
+    fence: u32,
+    flags: u32,
+}
+nix::ioctl_readwrite!(vgem_fence_attach, b'd', 0x41, VgemFenceAttach);
+nix::ioctl_write_ptr!(vgem_fence_signal, b'd', 0x42, VgemFenceSignal);
+const VGEM_FENCE_WRITE: u32 = 1;
+
+#[repr(C)]
+#[derive(Default)]
+struct DmaBufExportSyncFile {
+    flags: u32,
+    fd: i32,
+}
+nix::ioctl_readwrite!(dma_buf_export_sync_file, b'b', 2, DmaBufExportSyncFile);
+const DMA_BUF_SYNC_RW: u32 = 3;
+
+/// The primary node of vgem, if loaded (its dumb buffers need one).
+fn find_vgem() -> Option<Node> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir("/dev/dri")
+        .ok()?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with("card"))
+        })
+        .collect();
+    v.sort();
+    v.into_iter().find_map(|p| {
+        let n = Node::open(&p).ok()?;
+        (n.driver_name().ok()? == "vgem").then(|| {
+            note(&format!("vgem is {}", p.display()));
+            n
+        })
+    })
+}
+
+/// A vgem fence (on its own small vgem buffer) and a sync_file of it.
+struct VgemFence {
+    id: u32,
+    sync_file: OwnedFd,
+}
+
+fn vgem_fence(vg: &Node) -> R<VgemFence> {
+    use drm::buffer::Buffer as _;
+    let bo = vg
+        .create_dumb_buffer((32, 32), drm::buffer::DrmFourcc::Xrgb8888, 32)
+        .map_err(|e| format!("vgem dumb buffer: {e}"))?;
+    let h = bo.handle();
+    let dmabuf = vg
+        .buffer_to_prime_fd(h, drm::CLOEXEC | drm::RDWR)
+        .map_err(|e| format!("vgem PRIME export: {e}"))?;
+    let mut a = VgemFenceAttach {
+        handle: h.into(),
+        flags: VGEM_FENCE_WRITE,
+        ..Default::default()
+    };
+    // SAFETY: a plain struct without pointers.
+    unsafe { vgem_fence_attach(vg.as_fd().as_raw_fd(), &mut a) }
+        .map_err(|e| format!("VGEM_FENCE_ATTACH: {e}"))?;
+    let mut x = DmaBufExportSyncFile {
+        flags: DMA_BUF_SYNC_RW,
+        fd: -1,
+    };
+    // SAFETY: a plain struct; the kernel writes a new fd we then own.
+    unsafe { dma_buf_export_sync_file(dmabuf.as_raw_fd(), &mut x) }
+        .map_err(|e| format!("DMA_BUF_IOCTL_EXPORT_SYNC_FILE: {e}"))?;
+    // SAFETY: a new fd from the kernel, owned by nobody else.
+    let sync_file = unsafe { OwnedFd::from_raw_fd(x.fd) };
+    // The buffer's handle goes; the fence lives on in the sync_file.
+    let _ = vg.close_buffer(h);
+    Ok(VgemFence {
+        id: a.out_fence,
+        sync_file,
+    })
+}
+
+fn vgem_signal(vg: &Node, f: &VgemFence) -> R {
+    let a = VgemFenceSignal {
+        fence: f.id,
+        flags: 0,
+    };
+    // SAFETY: a plain struct without pointers.
+    unsafe { vgem_fence_signal(vg.as_fd().as_raw_fd(), &a) }
+        .map(drop)
+        .map_err(|e| format!("VGEM_FENCE_SIGNAL {}: {e}", f.id))
+}
+
+/// vgem signals a fence by itself 10 s after attaching it. A check that
+/// "X is still pending because vgem fence F is" only holds if F was still
+/// pending when X was looked at: look at F afterwards.
+fn vgem_still_pending(what: &str, f: &VgemFence) -> R {
+    let st = sync_file_status(f.sync_file.as_fd()).map_err(|e| format!("FILE_INFO: {e}"))?;
+    ensure(st == 0, || {
+        format!(
+            "inconclusive: {what}: the vgem fence held back is already {} (vgem's own 10 s fence timeout?); the check needs it pending",
+            status_name(st)
+        )
+    })
+}
+
+// ---------------------------------------------------------------- queue
+
+/// Jobs of context A in `queue` (i), and in-fences of the vgem part.
+const QUEUE_N: usize = 64;
+
+fn scenario_queue(path: &str, ctl: &HostCtl) -> R {
+    let node = Node::open(path).map_err(|e| format!("open {path}: {e}"))?;
+    let dev = node
+        .create_device()
+        .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+    let mut rig = Rig::new(&dev, VA_BASE)?;
+    let ctx_b = dev
+        .create_context(0, &[])
+        .map_err(|e| format!("CONTEXT_CREATE B: {e}"))?;
+    rig.md.as_mut_slice().fill(0);
+    let dva = rig.data_va;
+    let q = RIG_DATA / 4; // 16 KiB quarters of the data buffer
+    let chunk = q / QUEUE_N as u64;
+    // A's job k fills chunk k of the first quarter with k + 1; A's last
+    // job fills the third quarter; B's first job copies the first quarter
+    // to the second, B's second the third to the fourth.
+    let mut a_jobs = Vec::new();
+    for k in 0..QUEUE_N {
+        let c = fill(dva + k as u64 * chunk, chunk, k as u8 + 1);
+        a_jobs.push(cmd_at(&mut rig, k * 32, &[c])?);
+    }
+    let a_last = cmd_at(&mut rig, 2048, &[fill(dva + 2 * q, q, 0xa5)])?;
+    let copy = |from: u64, to: u64| Cmd::Copy {
+        src_va: dva + from * q,
+        dst_va: dva + to * q,
+        length: q,
+    };
+    let b1 = cmd_at(&mut rig, 2080, &[copy(0, 1)])?;
+    let b2 = cmd_at(&mut rig, 2112, &[copy(2, 3)])?;
+    let sync = |what: &str| {
+        node.create_syncobj(false)
+            .map_err(|e| format!("syncobj create ({what}): {e}"))
+    };
+    let outs: Vec<Syncobj<'_>> = (0..QUEUE_N).map(|_| sync("A")).collect::<R<_>>()?;
+    let tl = sync("timeline")?;
+    let (ob1, ob2) = (sync("B1")?, sync("B2")?);
+    let waits: Vec<SyncPoint> = outs.iter().map(Syncobj::binary).collect();
+
+    check(&format!(
+        "(i) host held: context A submits {QUEUE_N} jobs, each with its own out-syncobj, and one \
+         with timeline point 5; context B (same file and device) one job waiting for the {QUEUE_N}, \
+         one waiting for the point; every SUBMIT returns while the host is held"
+    ));
+    let mut hold = Hold::new(ctl)?;
+    let ctx_a = &rig.ctx;
+    let r = while_held(&mut hold, "SUBMITs", || -> R {
+        for (k, &(va, len)) in a_jobs.iter().enumerate() {
+            ctx_a
+                .submit(va, len, &[], &[], &[outs[k].binary()])
+                .map_err(|e| format!("SUBMIT A{k}: {e}"))?;
+        }
+        ctx_a
+            .submit(a_last.0, a_last.1, &[], &[], &[tl.at(5)])
+            .map_err(|e| format!("SUBMIT A (timeline point 5): {e}"))?;
+        ctx_b
+            .submit(b1.0, b1.1, &[], &waits, &[ob1.binary()])
+            .map_err(|e| format!("SUBMIT B1 ({QUEUE_N} in-syncs): {e}"))?;
+        ctx_b
+            .submit(b2.0, b2.1, &[], &[tl.at(5)], &[ob2.binary()])
+            .map_err(|e| format!("SUBMIT B2 (in-sync timeline point 5): {e}"))
+    })?;
+    r?;
+    println!("  ok: {} SUBMITs returned with the host held", QUEUE_N + 3);
+
+    check("while held: no fence signalled, nothing completed");
+    expect_pending("B1's out-fence", &ob1)?;
+    expect_pending("B2's out-fence", &ob2)?;
+    for (k, s) in outs.iter().enumerate() {
+        ensure(!signalled(s)?, || {
+            format!("A{k}'s fence signalled while the host was held")
+        })?;
+    }
+    let p = tl.query().map_err(|e| format!("timeline query: {e}"))?;
+    ensure(p < 5, || {
+        format!("timeline at point {p} while the host was held")
+    })?;
+    let n_a = QUEUE_N as u64 + 1;
+    let s = expect_state("context A", ctx_a.query_state(), StateKind::Active, 0)?;
+    ensure(s.submitted == n_a && s.completed == 0, || {
+        format!(
+            "context A: submitted {} completed {}, expected {n_a} and 0",
+            s.submitted, s.completed
+        )
+    })?;
+    let s = expect_state("context B", ctx_b.query_state(), StateKind::Active, 0)?;
+    ensure(s.submitted == 2 && s.completed == 0, || {
+        format!(
+            "context B: submitted {} completed {}, expected 2 and 0",
+            s.submitted, s.completed
+        )
+    })?;
+    let s = expect_state("the device", dev.query_state(None), StateKind::Active, 0)?;
+    ensure(s.submitted == 0, || {
+        format!("device: submitted {}", s.submitted)
+    })?;
+
+    check("release: B's fences signal, and by then every fence they waited for has");
+    hold.release()?;
+    expect_ok("wait B1's out-fence", ob1.wait(TIMEOUT))?;
+    for (k, s) in outs.iter().enumerate() {
+        ensure(signalled(s)?, || {
+            format!("B1 signalled before A{k}, one of its in-fences")
+        })?;
+        expect_signalled_ok(&format!("A{k}"), s)?;
+    }
+    expect_signalled_ok("B1", &ob1)?;
+    expect_ok("wait B2's out-fence", ob2.wait(TIMEOUT))?;
+    let p = tl.query().map_err(|e| format!("timeline query: {e}"))?;
+    ensure(p >= 5, || {
+        format!("B2 signalled with its in-point 5 at {p}")
+    })?;
+    expect_signalled_ok("B2", &ob2)?;
+    println!("  ok: every fence signalled without error, B's after those it waited for");
+    let md = rig.md.as_slice();
+    let q = q as usize;
+    for k in 0..QUEUE_N {
+        let c = chunk as usize;
+        verify(
+            &format!("A{k}'s chunk"),
+            &md[k * c..(k + 1) * c],
+            k as u8 + 1,
+        )?;
+        verify(
+            &format!("B1's copy of A{k}'s chunk"),
+            &md[q + k * c..q + (k + 1) * c],
+            k as u8 + 1,
+        )?;
+    }
+    verify("A's last job", &md[2 * q..3 * q], 0xa5)?;
+    verify("B2's copy of it", &md[3 * q..], 0xa5)?;
+    println!("  ok: B's copies saw A's fills (the host ran them in fence order)");
+
+    check(&format!(
+        "(ii) {QUEUE_N} in-fences from vgem: SUBMIT returns at once, the out-fence waits for all of them"
+    ));
+    let Some(vg) = find_vgem() else {
+        println!("SKIP-reason: no vgem device (modprobe vgem)");
+        return Err("no vgem device: cannot check foreign in-fences".into());
+    };
+    let vfs: Vec<VgemFence> = (0..QUEUE_N).map(|_| vgem_fence(&vg)).collect::<R<_>>()?;
+    let ins: Vec<Syncobj<'_>> = (0..QUEUE_N).map(|_| sync("vgem")).collect::<R<_>>()?;
+    for (s, f) in ins.iter().zip(&vfs) {
+        import_sync_file(&node, s.raw(), f.sync_file.as_fd())
+            .map_err(|e| format!("import vgem sync_file: {e}"))?;
+    }
+    let last = vfs.last().unwrap();
+    let wait_v: Vec<SyncPoint> = ins.iter().map(Syncobj::binary).collect();
+    let ov = sync("vgem job")?;
+    let (va, len) = cmd_at(&mut rig, 2144, &[fill(dva, 4096, 0x3c)])?;
+    expect_ok(
+        &format!("SUBMIT with {QUEUE_N} vgem in-fences"),
+        rig.ctx.submit(va, len, &[], &wait_v, &[ov.binary()]),
+    )?;
+    vgem_still_pending("SUBMIT returned", last)?;
+    println!("  ok: SUBMIT returned with the vgem fences unsignalled");
+    expect_pending("out-fence, no vgem fence signalled", &ov)?;
+    vgem_still_pending("out-fence pending", last)?;
+    for f in &vfs[..QUEUE_N - 1] {
+        vgem_signal(&vg, f)?;
+    }
+    note(&format!("signalled {} of the vgem fences", QUEUE_N - 1));
+    expect_pending("out-fence, one vgem fence unsignalled", &ov)?;
+    vgem_still_pending("out-fence pending", last)?;
+    vgem_signal(&vg, last)?;
+    expect_ok(
+        "wait the out-fence after the last vgem fence",
+        ov.wait(TIMEOUT),
+    )?;
+    expect_signalled_ok("the vgem-dependent job", &ov)?;
+    verify(
+        "data after the vgem-dependent FILL",
+        &rig.md.as_slice()[..4096],
+        0x3c,
+    )?;
+
+    check("an in-fence that is a timeline syncobj point (a vgem fence at point 3)");
+    let vf = vgem_fence(&vg)?;
+    let bin = sync("vgem binary")?;
+    import_sync_file(&node, bin.raw(), vf.sync_file.as_fd())
+        .map_err(|e| format!("import vgem sync_file: {e}"))?;
+    let tl2 = sync("timeline 2")?;
+    node.syncobj_timeline_transfer(bin.handle(), tl2.handle(), 0, 3)
+        .map_err(|e| format!("SYNCOBJ_TRANSFER to point 3: {e}"))?;
+    let ot = sync("timeline job")?;
+    let (va, len) = cmd_at(&mut rig, 2176, &[fill(dva, 4096, 0x3d)])?;
+    expect_ok(
+        "SUBMIT with in-sync timeline point 3",
+        rig.ctx.submit(va, len, &[], &[tl2.at(3)], &[ot.binary()]),
+    )?;
+    expect_pending("out-fence, point 3 unsignalled", &ot)?;
+    vgem_still_pending("out-fence pending", &vf)?;
+    vgem_signal(&vg, &vf)?;
+    expect_ok("wait the out-fence after point 3", ot.wait(TIMEOUT))?;
+    expect_signalled_ok("the timeline-dependent job", &ot)?;
+    verify(
+        "data after the timeline-dependent FILL",
+        &rig.md.as_slice()[..4096],
+        0x3d,
+    )?;
+
+    check("(iii) QUERY_STATE: submitted counts the submissions, completed reaches it");
+    for (what, ctx, n) in [("A", &rig.ctx, n_a + 2), ("B", &ctx_b, 2)] {
+        let t0 = Instant::now();
+        let s = loop {
+            let s = ctx
+                .query_state()
+                .map_err(|e| format!("QUERY_STATE {what}: {e}"))?;
+            if s.completed >= s.submitted || t0.elapsed() > TIMEOUT {
+                break s;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        ensure(
+            s.state == StateKind::Active && s.submitted == n && s.completed == n,
+            || {
+                format!(
+                    "context {what}: {:?} submitted {} completed {}, expected Active, {n} and {n}",
+                    s.state, s.submitted, s.completed
+                )
+            },
+        )?;
+        println!("  ok: context {what}: submitted {n}, completed {n}");
+    }
+    drop(ctx_b);
+    drop(rig);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- signals
+
+static SIGUSR1_SEEN: AtomicU64 = AtomicU64::new(0);
+
+extern "C" fn on_sigusr1(_: libc::c_int) {
+    SIGUSR1_SEEN.fetch_add(1, Ordering::Relaxed);
+}
+
+/// A no-op SIGUSR1 handler without SA_RESTART: a blocking syscall the
+/// signal interrupts returns EINTR instead of being restarted.
+fn install_sigusr1() -> R {
+    // SAFETY: a zeroed sigaction with an async-signal-safe handler (one
+    // atomic add), an empty mask and no flags.
+    let r = unsafe {
+        let mut sa: libc::sigaction = std::mem::zeroed();
+        sa.sa_sigaction = on_sigusr1 as extern "C" fn(libc::c_int) as usize;
+        libc::sigemptyset(&mut sa.sa_mask);
+        sa.sa_flags = 0;
+        libc::sigaction(libc::SIGUSR1, &sa, std::ptr::null_mut())
+    };
+    ensure(r == 0, || {
+        format!("sigaction: {}", io::Error::last_os_error())
+    })
+}
+
+/// One raw ioctl(2), no retry: Ok, or the errno.
+///
+/// # Safety
+///
+/// `arg` must be what `code` expects.
+unsafe fn raw_ioctl<T>(fd: RawFd, code: u64, arg: *mut T) -> Result<(), i32> {
+    // SAFETY: the caller's promise.
+    if unsafe { libc::ioctl(fd, code as libc::Ioctl, arg) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error().raw_os_error().unwrap_or(0))
+    }
+}
+
+fn ioctl_code(name: &str) -> u64 {
+    ioctl_codes()
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|&(_, c)| c)
+        .unwrap_or_else(|| panic!("no ioctl {name}"))
+}
+
+#[repr(C)]
+struct GemClose {
+    handle: u32,
+    pad: u32,
+}
+
+/// What the submitting thread of `signals` did.
+#[derive(Debug, Default)]
+struct SignalCounts {
+    submits: u64,
+    allocations: u64,
+    last_point: u64,
+    /// (ioctl, errno) of every EINTR or EAGAIN.
+    interrupted: Vec<(&'static str, i32)>,
+    /// The first other failure.
+    error: Option<String>,
+}
+
+/// The ids the submitting thread of `signals` uses (a [`Rig`] holds
+/// mappings, which cannot cross threads).
+#[derive(Clone, Copy)]
+struct SignalTarget {
+    device: u32,
+    context: u32,
+    cmd_va: u64,
+    timeline: u32,
+}
+
+fn signals_worker(node: &Node, t: SignalTarget, stop: &AtomicBool) -> SignalCounts {
+    let fd = node.as_fd().as_raw_fd();
+    let (submit, gem_create, query) = (
+        ioctl_code("DRM_IOCTL_DXG_SUBMIT"),
+        ioctl_code("DRM_IOCTL_DXG_GEM_CREATE"),
+        ioctl_code("DRM_IOCTL_DXG_QUERY_STATE"),
+    );
+    let gem_close = nix::request_code_write!(b'd', 0x09, std::mem::size_of::<GemClose>()) as u64;
+    let pr = alloc_priv(4096);
+    let mut c = SignalCounts::default();
+    let mut point = 0;
+    let seen = |c: &mut SignalCounts, what: &'static str, e: i32| {
+        if e == libc::EINTR || e == libc::EAGAIN {
+            c.interrupted.push((what, e));
+        } else if c.error.is_none() {
+            c.error = Some(format!("{what}: {}", ename(e)));
+        }
+    };
+    while !stop.load(Ordering::Relaxed) && c.error.is_none() {
+        // At most 256 jobs pending (the kernel takes 1024).
+        loop {
+            let mut q = query_state_args(t.device, t.context);
+            // SAFETY: a valid drm_dxg_query_state, no pointers.
+            match unsafe { raw_ioctl(fd, query, &mut q) } {
+                Ok(()) if q.submitted.saturating_sub(q.completed) > 256 => {
+                    std::thread::sleep(Duration::from_millis(1))
+                }
+                Ok(()) => break,
+                Err(e) => {
+                    seen(&mut c, "QUERY_STATE", e);
+                    break;
+                }
+            }
+        }
+        point += 1;
+        let out = [DrmDxgSync {
+            handle: t.timeline,
+            flags: 0,
+            point,
+        }];
+        let mut a = match submit_args(t.context, t.cmd_va, 32, &[], &[], &out) {
+            Ok(a) => a,
+            Err(e) => {
+                c.error = Some(format!("submit args: {e}"));
+                break;
+            }
+        };
+        // SAFETY: `a` points to `out`, alive for the call.
+        match unsafe { raw_ioctl(fd, submit, &mut a) } {
+            Ok(()) => {
+                c.submits += 1;
+                c.last_point = point;
+            }
+            Err(e) => seen(&mut c, "SUBMIT", e),
+        }
+        let mut g = match gem_create_args(t.device, 4096, pr.as_bytes()) {
+            Ok(g) => g,
+            Err(e) => {
+                c.error = Some(format!("GEM_CREATE args: {e}"));
+                break;
+            }
+        };
+        // SAFETY: `g.priv_data` points to `pr`, alive for the call.
+        match unsafe { raw_ioctl(fd, gem_create, &mut g) } {
+            Ok(()) => {
+                c.allocations += 1;
+                let mut cl = GemClose {
+                    handle: g.handle,
+                    pad: 0,
+                };
+                // SAFETY: a valid drm_gem_close.
+                if let Err(e) = unsafe { raw_ioctl(fd, gem_close, &mut cl) } {
+                    seen(&mut c, "GEM_CLOSE", e);
+                }
+            }
+            Err(e) => seen(&mut c, "GEM_CREATE", e),
+        }
+    }
+    c
+}
+
+/// `signals NODE SECONDS`. Resets the host's stats (`stats reset`) itself
+/// before the loop and compares them after it, so the shell test need not;
+/// it prints `submits=N allocations=M` and the host's counts
+/// (`host SUBMITCOMMAND=N CREATEALLOCATION=M`) for the log.
+fn scenario_signals(path: &str, secs: u64, ctl: &HostCtl) -> R {
+    let node = Node::open(path).map_err(|e| format!("open {path}: {e}"))?;
+    let dev = node
+        .create_device()
+        .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+    let mut rig = Rig::new(&dev, VA_BASE)?;
+    write_cmds(&mut rig.mc, 0, &[fill(rig.data_va, 4096, 0x5a)])?;
+    let tl = node
+        .create_syncobj(false)
+        .map_err(|e| format!("syncobj: {e}"))?;
+    install_sigusr1()?;
+    check(&format!(
+        "for {secs} s one thread SUBMITs and GEM_CREATEs + GEM_CLOSEs (raw ioctls, no retries) \
+         while another sends it SIGUSR1 (handler without SA_RESTART) every 1 ms: no EINTR, no EAGAIN"
+    ));
+    ctl.run("stats reset")?;
+    let stop = AtomicBool::new(false);
+    let target = SignalTarget {
+        device: dev.id(),
+        context: rig.ctx.id(),
+        cmd_va: rig.cmd_va,
+        timeline: tl.raw(),
+    };
+    let (counts, sent) = std::thread::scope(|sc| {
+        let (tx, rx) = mpsc::channel();
+        let (node, stop) = (&node, &stop);
+        let w = sc.spawn(move || {
+            // SAFETY: no preconditions.
+            let _ = tx.send(unsafe { libc::pthread_self() });
+            signals_worker(node, target, stop)
+        });
+        let mut sent = 0u64;
+        if let Ok(tid) = rx.recv() {
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_secs(secs) && !w.is_finished() {
+                // SAFETY: the worker thread is alive until `stop` (it is
+                // joined below).
+                unsafe { libc::pthread_kill(tid, libc::SIGUSR1) };
+                sent += 1;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+        stop.store(true, Ordering::Relaxed);
+        (w.join(), sent)
+    });
+    let c = counts.map_err(|_| "the submitting thread panicked".to_string())?;
+    let seen = SIGUSR1_SEEN.load(Ordering::Relaxed);
+    println!("submits={} allocations={}", c.submits, c.allocations);
+    println!("signals sent={sent} handled={seen}");
+    ensure(c.interrupted.is_empty(), || {
+        let mut by: BTreeMap<String, usize> = BTreeMap::new();
+        for (w, e) in &c.interrupted {
+            *by.entry(format!("{w} {}", ename(*e))).or_default() += 1;
+        }
+        format!("ioctls failed on a signal: {by:?}")
+    })?;
+    if let Some(e) = c.error {
+        return Err(format!("the loop stopped: {e}"));
+    }
+    ensure(seen > 0 && c.submits > 0 && c.allocations > 0, || {
+        format!(
+            "nothing to check: {seen} signals handled, {} submits, {} allocations",
+            c.submits, c.allocations
+        )
+    })?;
+    println!("  ok: no ioctl failed with EINTR or EAGAIN");
+
+    check("every submitted job completes");
+    let mut tries = 0;
+    loop {
+        match tl.wait_point(c.last_point, TIMEOUT) {
+            Ok(()) => break,
+            // Core DRM's syncobj wait may see a last signal still pending.
+            Err(e) if io_errno(&e) == libc::EINTR && tries < 10 => tries += 1,
+            Err(e) => return Err(format!("wait for point {}: {e}", c.last_point)),
+        }
+    }
+    expect_signalled_ok("the last job", &tl)?;
+    let s = expect_state("the context", rig.ctx.query_state(), StateKind::Active, 0)?;
+    ensure(
+        s.submitted == c.submits && s.completed == s.submitted,
+        || {
+            format!(
+                "context: submitted {} completed {}, but {} SUBMITs succeeded",
+                s.submitted, s.completed, c.submits
+            )
+        },
+    )?;
+
+    check("the host saw each successful SUBMIT and GEM_CREATE exactly once");
+    let st = ctl.stats()?;
+    let (ss, sa) = st.cmd("SubmitCommand");
+    let (cs, ca) = st.cmd("CreateAllocation");
+    println!(
+        "host SUBMITCOMMAND={} CREATEALLOCATION={}",
+        ss + sa,
+        cs + ca
+    );
+    ensure(ss + sa == c.submits, || {
+        format!(
+            "the host got {} SUBMITCOMMANDs for {} successful SUBMITs",
+            ss + sa,
+            c.submits
+        )
+    })?;
+    ensure(cs == c.allocations && ca == 0, || {
+        format!(
+            "the host got CREATEALLOCATION sync={cs} async={ca} for {} successful GEM_CREATEs",
+            c.allocations
+        )
+    })?;
+    drop(rig);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- inflight
+
+const INFLIGHT_N: usize = 8;
+
+/// `inflight NODE destroy|close|dead [--kill PID]`: with the host held, 8
+/// jobs are submitted; then CONTEXT_DESTROY (or close of the DRM file, in
+/// another thread) must wait for them, and once released, they all
+/// succeed. `dead`: a CONTEXT_DESTROY waits, then the host (PID) is
+/// SIGKILLed: every fence fails with ENODEV and the destroy returns.
+fn scenario_inflight(path: &str, mode: &str, kill: Option<i32>, ctl: &HostCtl) -> R {
+    if mode == "dead" && kill.is_none() {
+        return Err("inflight dead needs --kill PID (of the host)".into());
+    }
+    // Leaked: the thread below uses them, and after close nothing may drop.
+    let node: &'static Node = Box::leak(Box::new(
+        Node::open(path).map_err(|e| format!("open {path}: {e}"))?,
+    ));
+    let dev: &'static Device<'static> = Box::leak(Box::new(
+        node.create_device()
+            .map_err(|e| format!("DEVICE_CREATE: {e}"))?,
+    ));
+    let mut rig = Rig::new(dev, VA_BASE)?;
+    let mut jobs = Vec::new();
+    for k in 0..INFLIGHT_N {
+        let c = fill(rig.data_va + k as u64 * 4096, 4096, 0x70 + k as u8);
+        jobs.push(cmd_at(&mut rig, k * 32, &[c])?);
+    }
+    let outs: Vec<Syncobj<'static>> = (0..INFLIGHT_N)
+        .map(|_| {
+            node.create_syncobj(false)
+                .map_err(|e| format!("syncobj: {e}"))
+        })
+        .collect::<R<_>>()?;
+    let what = match mode {
+        "destroy" => "CONTEXT_DESTROY",
+        "close" => "close() of the DRM file",
+        _ => "CONTEXT_DESTROY (then the host is killed)",
+    };
+    check(&format!(
+        "host held: {INFLIGHT_N} jobs, then {what} in another thread"
+    ));
+    let mut hold = Hold::new(ctl)?;
+    let ctx = &rig.ctx;
+    let r = while_held(&mut hold, "SUBMITs", || -> R {
+        for (k, &(va, len)) in jobs.iter().enumerate() {
+            ctx.submit(va, len, &[], &[], &[outs[k].binary()])
+                .map_err(|e| format!("SUBMIT {k}: {e}"))?;
+        }
+        Ok(())
+    })?;
+    r?;
+    let files: Vec<OwnedFd> = outs
+        .iter()
+        .map(|s| s.to_fd(true).map_err(|e| format!("sync_file export: {e}")))
+        .collect::<R<_>>()?;
+    for (k, f) in files.iter().enumerate() {
+        let st = sync_file_status(f.as_fd()).map_err(|e| format!("FILE_INFO: {e}"))?;
+        ensure(st == 0, || {
+            format!("fence {k} is {} while held", status_name(st))
+        })?;
+    }
+    let fd = node.as_fd().as_raw_fd();
+    let ctx_id = rig.ctx.id();
+    let Rig {
+        ctx,
+        data,
+        md,
+        cmd,
+        mc,
+        ..
+    } = rig;
+    // The destroy (or close) below ends them in the kernel.
+    std::mem::forget((ctx, data, cmd, outs));
+    if mode == "close" {
+        // The mappings hold the file: the close must be its last reference.
+        drop((md, mc));
+    } else {
+        std::mem::forget((md, mc));
+    }
+    let done = Arc::new(AtomicBool::new(false));
+    let d = done.clone();
+    let close = mode == "close";
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        let r = if close {
+            // SAFETY: closes the DRM file's fd; everything using it was
+            // leaked above, nothing uses it again.
+            if unsafe { libc::close(fd) } == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        } else {
+            let a = DrmDxgContextDestroy {
+                context: ctx_id,
+                reserved: 0,
+            };
+            // SAFETY: a plain struct without pointers.
+            nixr(unsafe { ioctl_context_destroy(fd, &a) })
+        };
+        d.store(true, Ordering::SeqCst);
+        let _ = tx.send(r);
+    });
+    // Not a timing check of the driver: the call may not return at all
+    // while the host holds its jobs; look at it for a while.
+    for _ in 0..20 {
+        std::thread::sleep(Duration::from_millis(100));
+        ensure(!done.load(Ordering::SeqCst), || {
+            format!("{what} returned while the host held jobs it was sent")
+        })?;
+    }
+    println!("  ok: {what} still waiting after 2 s of hold");
+    for (k, f) in files.iter().enumerate() {
+        let st = sync_file_status(f.as_fd()).map_err(|e| format!("FILE_INFO: {e}"))?;
+        ensure(st == 0, || {
+            format!("fence {k} is {} while {what} waits", status_name(st))
+        })?;
+    }
+    println!("  ok: no fence signalled");
+
+    if let Some(pid) = kill.filter(|_| mode == "dead") {
+        check(&format!(
+            "SIGKILL the host (pid {pid}): every fence fails with ENODEV, {what} returns"
+        ));
+        // SAFETY: plain syscall.
+        if unsafe { libc::kill(pid, libc::SIGKILL) } != 0 {
+            return Err(format!("kill {pid}: {}", io::Error::last_os_error()));
+        }
+        hold.disarm();
+        for (k, f) in files.iter().enumerate() {
+            expect_sync_file(&format!("fence {k}"), f.as_fd(), TIMEOUT, -libc::ENODEV)?;
+        }
+        let r = rx
+            .recv_timeout(TIMEOUT)
+            .map_err(|_| format!("{what} did not return within {TIMEOUT:?} after the host died"))?;
+        match r {
+            Ok(()) => println!("  ok: {what} returned 0"),
+            Err(e) if io_errno(&e) == libc::ENODEV => println!("  ok: {what} returned ENODEV"),
+            Err(e) => return Err(format!("{what} failed with {e}")),
+        }
+        return Ok(());
+    }
+
+    check(&format!(
+        "release: {what} returns, every fence signalled without error"
+    ));
+    hold.release()?;
+    let r = rx
+        .recv_timeout(TIMEOUT)
+        .map_err(|_| format!("{what} did not return within {TIMEOUT:?} after release"))?;
+    r.map_err(|e| format!("{what} failed: {e}"))?;
+    println!("  ok: {what} returned");
+    for (k, f) in files.iter().enumerate() {
+        expect_sync_file(&format!("fence {k}"), f.as_fd(), TIMEOUT, 1)?;
+    }
+    if close {
+        check("the adapter still works (a new file)");
+        let n = Node::open(path).map_err(|e| format!("open {path}: {e}"))?;
+        node_works(&n, 0x7e)
+    } else {
+        // The first device's buffers stay mapped at VA_BASE (the file's
+        // GPU VA space is shared by its devices).
+        check("the file still works (a new device)");
+        let d2 = node
+            .create_device()
+            .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+        let mut r = Rig::new(&d2, VA_BASE + 0x1000_0000)?;
+        r.fill_check(0x7e)
+    }
+}
+
+// ---------------------------------------------------------------- lost
+
+/// How long a job may take before the context is lost: the guest test
+/// loads dxg with job_timeout_ms=3000.
+const LOST_WAIT: Duration = Duration::from_secs(30);
+
+fn scenario_lost(path: &str, ctl: &HostCtl) -> R {
+    let node = Node::open(path).map_err(|e| format!("open {path}: {e}"))?;
+    let dev = node
+        .create_device()
+        .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+    let mut rig = Rig::new(&dev, VA_BASE)?;
+    let ctx_b = dev
+        .create_context(0, &[])
+        .map_err(|e| format!("CONTEXT_CREATE B: {e}"))?;
+    let dva = rig.data_va;
+    let a1 = cmd_at(&mut rig, 0, &[fill(dva, 4096, 0x11)])?;
+    let a2 = cmd_at(&mut rig, 32, &[fill(dva + 4096, 4096, 0x12)])?;
+    let b1 = cmd_at(&mut rig, 64, &[fill(dva + 8192, 4096, 0x13)])?;
+    let sync = || {
+        node.create_syncobj(false)
+            .map_err(|e| format!("syncobj: {e}"))
+    };
+    let (f1, f2, fb) = (sync()?, sync()?, sync()?);
+
+    check("the host never completes A's first job (stall-next 1); A's second queues behind it");
+    let mut stall = Stall::new(ctl, 1)?;
+    let ctx_a = &rig.ctx;
+    expect_ok(
+        "SUBMIT A1",
+        ctx_a.submit(a1.0, a1.1, &[], &[], &[f1.binary()]),
+    )?;
+    expect_ok(
+        "SUBMIT A2",
+        ctx_a.submit(a2.0, a2.1, &[], &[], &[f2.binary()]),
+    )?;
+    let sf1 = f1.to_fd(true).map_err(|e| format!("sync_file: {e}"))?;
+    let sf2 = f2.to_fd(true).map_err(|e| format!("sync_file: {e}"))?;
+
+    check(&format!(
+        "both fail with ETIME once job_timeout_ms passes (waiting up to {LOST_WAIT:?})"
+    ));
+    expect_sync_file("A1's fence", sf1.as_fd(), LOST_WAIT, -libc::ETIME)?;
+    expect_sync_file("A2's fence", sf2.as_fd(), LOST_WAIT, -libc::ETIME)?;
+    let s = expect_state(
+        "context A",
+        ctx_a.query_state(),
+        StateKind::ContextLost,
+        -libc::ETIME,
+    )?;
+    ensure(s.submitted == 2, || {
+        format!("context A: submitted {}", s.submitted)
+    })?;
+    expect_err(
+        "SUBMIT on the lost context A",
+        ctx_a.submit(a1.0, a1.1, &[], &[], &[]),
+        libc::ECANCELED,
+    )?;
+
+    check("context B of the same device keeps working");
+    expect_ok(
+        "SUBMIT B",
+        ctx_b.submit(b1.0, b1.1, &[], &[], &[fb.binary()]),
+    )?;
+    expect_ok("wait B's fence", fb.wait(TIMEOUT))?;
+    expect_signalled_ok("B's job", &fb)?;
+    verify("B's FILL", &rig.md.as_slice()[8192..12288], 0x13)?;
+    let s = expect_state("context B", ctx_b.query_state(), StateKind::Active, 0)?;
+    ensure(s.submitted == 1 && s.completed == 1, || {
+        format!(
+            "context B: submitted {} completed {}",
+            s.submitted, s.completed
+        )
+    })?;
+    expect_state("the device", dev.query_state(None), StateKind::Active, 0)?;
+    let out = stall.clear()?;
+    note(&format!("stall clear: {}", out.trim()));
+    drop(ctx_b);
+    drop(rig);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- device-lost
+
+/// A GPU VA nothing maps (the rigs map from `VA_BASE`).
+const UNMAPPED_VA: u64 = VA_BASE + 0x4000_0000;
+
+fn scenario_device_lost(path: &str) -> R {
+    let node = Node::open(path).map_err(|e| format!("open {path}: {e}"))?;
+    let dev = node
+        .create_device()
+        .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+    let mut rig = Rig::new(&dev, VA_BASE)?;
+    let ctx_b = dev
+        .create_context(0, &[])
+        .map_err(|e| format!("CONTEXT_CREATE B: {e}"))?;
+    let dva = rig.data_va;
+    let bad = cmd_at(
+        &mut rig,
+        0,
+        &[Cmd::Copy {
+            src_va: UNMAPPED_VA,
+            dst_va: dva,
+            length: 4096,
+        }],
+    )?;
+    let good = cmd_at(&mut rig, 32, &[fill(dva, 4096, 0x21)])?;
+    let f = rig
+        .node
+        .create_syncobj(false)
+        .map_err(|e| format!("syncobj: {e}"))?;
+
+    check(&format!(
+        "a COPY from the unmapped GPU VA {UNMAPPED_VA:#x} faults on the host: its fence fails with EIO"
+    ));
+    expect_ok(
+        "SUBMIT the faulting COPY",
+        rig.ctx.submit(bad.0, bad.1, &[], &[], &[f.binary()]),
+    )?;
+    let sf = f.to_fd(true).map_err(|e| format!("sync_file: {e}"))?;
+    expect_sync_file("the faulting job's fence", sf.as_fd(), TIMEOUT, -libc::EIO)?;
+
+    check("the device is lost: QUERY_STATE says so, every context refuses work");
+    expect_state(
+        "the device",
+        dev.query_state(None),
+        StateKind::DeviceLost,
+        -libc::EIO,
+    )?;
+    expect_state(
+        "context A",
+        rig.ctx.query_state(),
+        StateKind::DeviceLost,
+        -libc::EIO,
+    )?;
+    expect_state(
+        "context B",
+        ctx_b.query_state(),
+        StateKind::DeviceLost,
+        -libc::EIO,
+    )?;
+    expect_err(
+        "SUBMIT on context A",
+        rig.ctx.submit(good.0, good.1, &[], &[], &[]),
+        libc::ECANCELED,
+    )?;
+    expect_err(
+        "SUBMIT on context B",
+        ctx_b.submit(good.0, good.1, &[], &[], &[]),
+        libc::ECANCELED,
+    )?;
+
+    check("a new device on the same file works");
+    let dev2 = node
+        .create_device()
+        .map_err(|e| format!("DEVICE_CREATE (second): {e}"))?;
+    let mut rig2 = Rig::new(&dev2, VA_BASE + 0x1000_0000)?;
+    rig2.fill_check(0x6d)?;
+    expect_state(
+        "the new device",
+        dev2.query_state(None),
+        StateKind::Active,
+        0,
+    )?;
+    drop(rig2);
+    drop(ctx_b);
+    drop(rig);
+    Ok(())
+}
+
+// ---------------------------------------------------------------- count
+
+/// The host commands of a submission.
+const SUBMIT_CMDS: [&str; 4] = [
+    "SubmitCommand",
+    "SignalSyncObject",
+    "WaitForSyncObjectFromCpu",
+    "WaitForSyncObjectFromGpu",
+];
+
+/// `count NODE N [--async]`: resets the host's stats, then N submissions,
+/// each waited for; the host's messages per submission.
+fn scenario_count(path: &str, n: u64, async_msg: bool, ctl: &HostCtl) -> R {
+    ensure(n > 0, || "count: N must not be 0".into())?;
+    let node = Node::open(path).map_err(|e| format!("open {path}: {e}"))?;
+    let dev = node
+        .create_device()
+        .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+    let mut rig = Rig::new(&dev, VA_BASE)?;
+    let dva = rig.data_va;
+    let (va, len) = cmd_at(&mut rig, 0, &[fill(dva, 4096, 0x42)])?;
+    let s = node
+        .create_syncobj(false)
+        .map_err(|e| format!("syncobj: {e}"))?;
+    check(&format!(
+        "{n} submissions, each waited for: the host's messages per submission ({})",
+        if async_msg {
+            "host with --async-msg"
+        } else {
+            "synchronous host messages"
+        }
+    ));
+    ctl.run("stats reset")?;
+    for i in 0..n {
+        rig.ctx
+            .submit(va, len, &[], &[], &[s.binary()])
+            .map_err(|e| format!("SUBMIT {i}: {e}"))?;
+        s.wait(TIMEOUT)
+            .map_err(|e| format!("wait for submission {i}: {e}"))?;
+    }
+    let st = ctl.stats()?;
+    let per = |v: u64| v as f64 / n as f64;
+    let (mut sync, mut asyn) = (0, 0);
+    for name in SUBMIT_CMDS {
+        let (s, a) = st.cmd(name);
+        println!(
+            "per-submission {name} sync={:.2} async={:.2}",
+            per(s),
+            per(a)
+        );
+        sync += s;
+        asyn += a;
+    }
+    let known: Vec<String> = SUBMIT_CMDS.iter().map(|c| cmd_key(c)).collect();
+    for (k, &(s, a)) in &st.cmds {
+        if !known.contains(k) {
+            note(&format!(
+                "also sent meanwhile: {k} sync={s} async={a} ({:.2} per submission)",
+                per(s + a)
+            ));
+        }
+    }
+    let (cs, ca) = st.cmd("WaitForSyncObjectFromCpu");
+    ensure(cs + ca == 0, || {
+        format!("{} WAITFORSYNCOBJECTFROMCPU for {n} submissions: expected none (one event per context)", cs + ca)
+    })?;
+    let (ss, sa) = st.cmd("SubmitCommand");
+    ensure(ss + sa == n, || {
+        format!("{} SUBMITCOMMANDs for {n} submissions", ss + sa)
+    })?;
+    if let Some(&x) = st.totals.get("submissions") {
+        ensure(x == n, || {
+            format!("the host executed {x} submissions, not {n}")
+        })?;
+    }
+    if async_msg {
+        ensure(sync == 0 && asyn == 2 * n, || {
+            format!(
+                "per submission {:.2} synchronous and {:.2} asynchronous messages, expected 0 and 2 \
+                 (SUBMITCOMMAND + SIGNALSYNCOBJECT)",
+                per(sync),
+                per(asyn)
+            )
+        })?;
+    } else {
+        ensure(sync == 2 * n, || {
+            format!(
+                "per submission {:.2} synchronous messages, expected 2 (SUBMITCOMMAND + SIGNALSYNCOBJECT)",
+                per(sync)
+            )
+        })?;
+    }
+    println!(
+        "  ok: per submission {:.2} sync, {:.2} async messages, no CPU wait",
+        per(sync),
+        per(asyn)
+    );
+    drop(rig);
+    Ok(())
+}
+
 // ---------------------------------------------------------------- main
 
 const USAGE: &str = "usage: dxg-uapi-test errors NODE | prime NODE | threads NODE... |
-       close-inflight NODE | unplug rescind|pci --gone CMD --back CMD | egl";
+       close-inflight NODE | engine NODE | unplug rescind|pci --gone CMD --back CMD | egl";
+
+/// The scenarios of queued submission.
+const USAGE_QUEUED: &str =
+    "       queue NODE | signals NODE SECONDS | inflight NODE destroy|close|dead [--kill PID] |
+       stopped NODE --kill PID | lost NODE | device-lost NODE | count NODE N [--async]
+  [--control SOCK]: the host's control socket (default $DXG_HOST_SOCK or /run/dxg-host.sock)";
+
+/// Options of the scenarios that drive the host, anywhere after the
+/// scenario name.
+#[derive(Debug, Default)]
+struct Opts {
+    /// `--control SOCK`: the host's control socket.
+    control: Option<String>,
+    /// `--kill PID`: the host process (`inflight dead` kills it, `stopped`
+    /// stops and continues it).
+    kill: Option<i32>,
+    /// `--async`: the host runs with --async-msg (`count`).
+    async_msg: bool,
+}
+
+/// Takes the [`Opts`] out of `args` (the scenario and its positional
+/// arguments stay, in order).
+fn take_opts(args: &[String]) -> R<(Opts, Vec<String>)> {
+    let mut o = Opts::default();
+    let mut rest = Vec::new();
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        let mut value = || {
+            it.next()
+                .cloned()
+                .ok_or_else(|| format!("{a} needs a value"))
+        };
+        match a.as_str() {
+            "--control" => o.control = Some(value()?),
+            "--kill" => {
+                let v = value()?;
+                o.kill = Some(v.parse().map_err(|_| format!("--kill {v}: not a pid"))?);
+            }
+            "--async" => o.async_msg = true,
+            _ => rest.push(a.clone()),
+        }
+    }
+    Ok((o, rest))
+}
+
+fn number(what: &str, v: &str) -> R<u64> {
+    v.parse()
+        .map_err(|_| format!("{what} {v:?} is not a number"))
+}
 
 fn run(args: &[String]) -> R {
+    // `unplug` takes shell commands as arguments: leave them alone.
+    let (opts, args) = if args.first().map(String::as_str) == Some("unplug") {
+        (Opts::default(), args.to_vec())
+    } else {
+        take_opts(args)?
+    };
+    let ctl = HostCtl::new(&opts);
     let a: Vec<&str> = args.iter().map(String::as_str).collect();
     match a.as_slice() {
+        ["queue", n] => scenario_queue(n, &ctl),
+        ["signals", n, secs] => scenario_signals(n, number("SECONDS", secs)?, &ctl),
+        ["inflight", n, mode @ ("destroy" | "close" | "dead")] => {
+            scenario_inflight(n, mode, opts.kill, &ctl)
+        }
+        ["stopped", n] => scenario_stopped(n, opts.kill),
+        ["lost", n] => scenario_lost(n, &ctl),
+        ["device-lost", n] => scenario_device_lost(n),
+        ["count", n, count] => scenario_count(n, number("N", count)?, opts.async_msg, &ctl),
         ["errors", n] => scenario_errors(n),
         ["prime", n] => scenario_prime(n),
         ["threads", ns @ ..] if !ns.is_empty() => scenario_threads(&args[1..]),
         ["close-inflight", n] => scenario_close_inflight(n),
+        ["engine", n] => scenario_engine(n),
         ["unplug", kind @ ("rescind" | "pci"), "--gone", g, "--back", b] => {
             scenario_unplug(kind, g, b)
         }
         ["egl"] => scenario_egl(),
-        _ => Err(USAGE.to_string()),
+        _ => Err(format!("{USAGE} |\n{USAGE_QUEUED}")),
     }
 }
 
@@ -1816,5 +3417,76 @@ fn main() -> ExitCode {
             io::stdout().flush().ok();
             ExitCode::FAILURE
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::size_of;
+
+    fn args(v: &[&str]) -> Vec<String> {
+        v.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn host_stats() {
+        // The format of `dxg-host ctl stats` (its --help).
+        let st = HostStats::parse(
+            "CREATEALLOCATION sync=2 async=0\nSUBMITCOMMAND sync=3 async=4\n\
+             requests 9\nerrors 0\nbad 0\nfaults 0\nsubmissions 3\n",
+        );
+        assert_eq!(st.cmd("SubmitCommand"), (3, 4));
+        assert_eq!(st.cmd("SUBMIT_COMMAND"), (3, 4));
+        assert_eq!(st.cmd("CreateAllocation"), (2, 0));
+        assert_eq!(st.cmd("WaitForSyncObjectFromCpu"), (0, 0));
+        assert_eq!(st.totals.get("submissions"), Some(&3));
+        assert_eq!(st.totals.get("requests"), Some(&9));
+        assert_eq!(st.cmds.len(), 2);
+    }
+
+    #[test]
+    fn options() {
+        let (o, rest) = take_opts(&args(&[
+            "inflight",
+            "/dev/x",
+            "dead",
+            "--kill",
+            "42",
+            "--control",
+            "/tmp/s",
+        ]))
+        .unwrap();
+        assert_eq!(rest, args(&["inflight", "/dev/x", "dead"]));
+        assert_eq!(
+            (o.kill, o.control.as_deref(), o.async_msg),
+            (Some(42), Some("/tmp/s"), false)
+        );
+        let (o, rest) = take_opts(&args(&["count", "--async", "/dev/x", "20"])).unwrap();
+        assert_eq!(rest, args(&["count", "/dev/x", "20"]));
+        assert!(o.async_msg && o.kill.is_none() && o.control.is_none());
+        assert!(take_opts(&args(&["count", "/dev/x", "3", "--kill"])).is_err());
+        assert!(take_opts(&args(&["inflight", "--kill", "x"])).is_err());
+        assert!(run(&args(&["inflight", "/dev/x", "dead"]))
+            .unwrap_err()
+            .contains("--kill"));
+        assert!(run(&args(&["count", "/dev/x", "many"]))
+            .unwrap_err()
+            .contains("not a number"));
+    }
+
+    #[test]
+    fn foreign_ioctl_numbers() {
+        // DRM_IOCTL_GEM_CLOSE, DRM_IOCTL_VGEM_FENCE_ATTACH/SIGNAL and
+        // DMA_BUF_IOCTL_EXPORT_SYNC_FILE as the kernel headers define them.
+        let gem_close = nix::request_code_write!(b'd', 0x09, size_of::<GemClose>()) as u64;
+        assert_eq!(gem_close, 0x4008_6409);
+        let attach = nix::request_code_readwrite!(b'd', 0x41, size_of::<VgemFenceAttach>());
+        assert_eq!(attach as u64, 0xc010_6441);
+        let signal = nix::request_code_write!(b'd', 0x42, size_of::<VgemFenceSignal>());
+        assert_eq!(signal as u64, 0x4008_6442);
+        let export = nix::request_code_readwrite!(b'b', 2, size_of::<DmaBufExportSyncFile>());
+        assert_eq!(export as u64, 0xc008_6202);
+        assert_eq!(ioctl_code("DRM_IOCTL_DXG_QUERY_STATE"), 0xc028_644c);
     }
 }
