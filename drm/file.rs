@@ -274,8 +274,7 @@ impl DxgFile {
         o.contexts
             .list
             .iter()
-            .find(|(_, c)| c.owns(fence))
-            .and_then(|(_, c)| c.host_fence(fence))
+            .find_map(|(_, c)| c.host_fence(fence))
     }
 
     /// DRM_IOCTL_DXG_QUERY_ADAPTER.

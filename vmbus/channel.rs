@@ -106,6 +106,21 @@ impl Link {
         }
     }
 
+    /// [`send`](Self::send), retrying a full ring a few times 1 ms apart
+    /// (back-pressure: it drains as the host answers).
+    fn send_retrying(&self, payload: &[u8], trans_id: u64, completion: bool) -> Result {
+        let mut tries = 0;
+        loop {
+            match self.send(payload, trans_id, completion) {
+                Err(e) if e == EAGAIN && tries < RING_FULL_RETRIES => {
+                    tries += 1;
+                    fsleep(Delta::from_millis(1));
+                }
+                r => return r,
+            }
+        }
+    }
+
     fn gpadl_establish(&self, pages: Arc<PageRefs>) -> Result<u32> {
         match self {
             #[cfg(dxg_test)]
@@ -346,18 +361,7 @@ impl Channel {
             st.pending.push(p.clone(), GFP_ATOMIC)?;
             p
         };
-        // Back-pressure: a full ring drains as the host answers.
-        let mut tries = 0;
-        let sent = loop {
-            match link.send(msg, pending.trans_id, true) {
-                Err(e) if e == EAGAIN && tries < RING_FULL_RETRIES => {
-                    tries += 1;
-                    fsleep(Delta::from_millis(1));
-                }
-                r => break r,
-            }
-        };
-        if let Err(e) = sent {
+        if let Err(e) = link.send_retrying(msg, pending.trans_id, true) {
             self.forget(pending.trans_id);
             return Err(e);
         }
@@ -369,17 +373,7 @@ impl Channel {
     /// message: the host answers nothing). Like a request, a full ring is
     /// retried a few times first.
     pub(crate) fn send_async(&self, msg: &[u8]) -> Result {
-        let link = self.live_link()?;
-        let mut tries = 0;
-        loop {
-            match link.send(msg, 0, false) {
-                Err(e) if e == EAGAIN && tries < RING_FULL_RETRIES => {
-                    tries += 1;
-                    fsleep(Delta::from_millis(1));
-                }
-                r => return r,
-            }
-        }
+        self.live_link()?.send_retrying(msg, 0, false)
     }
 
     fn wait(&self, p: &Pending) -> Result<KVec<u8>> {
