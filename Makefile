@@ -116,9 +116,11 @@ check-host: deps | $(OUT)
 
 check-guest:
 	@mkdir -p $(OUT)/check && touch $(SUMMARY)
-	@$(HARNESS) --out $(OUT)/check --filter "$(T)" --summary-file $(SUMMARY)
 	@if [ -z "$(T)" ] || [[ harness-selftest == *$(T)* ]]; then \
-		tests/harness/selftest.sh $(SUMMARY) $(HARNESS_ARGS); fi
+		tests/harness/selftest.sh $(SUMMARY) $(HARNESS_ARGS) >$(OUT)/check/selftest.log 2>&1 & \
+	fi; \
+	$(HARNESS) --out $(OUT)/check --filter "$(T)" --summary-file $(SUMMARY); rc=$$?; \
+	wait; cat $(OUT)/check/selftest.log 2>/dev/null; exit $$rc
 
 # Benchmarks: ratios against a baseline measured in the same guest run.
 bench: payload

@@ -11,7 +11,7 @@
 # failing the test (IGT_STRICT=1 in lib.sh counts them). core_hotunplug
 # runs last: it unbinds and rebinds the PCI function and removes it from
 # the bus and rescans; after it both adapters must be back.
-# dxg-test: timeout=1500
+# dxg-test: timeout=1500 boot=igt
 # dxg-qemu: -device pci-testdev -device pci-testdev
 . "$DXG_TESTS/lib.sh"
 igt_require

@@ -7,7 +7,7 @@
 # (not tried). Fails only if an IGT program crashes or hangs; vgem's own
 # FAILs are printed, not held against dxg.
 # (The stand-in PCI functions are only there to share igt-generic's boot.)
-# dxg-test: timeout=600
+# dxg-test: timeout=600 boot=igt
 # dxg-qemu: -device pci-testdev -device pci-testdev
 . "$DXG_TESTS/lib.sh"
 igt_require

@@ -5,8 +5,10 @@
 Guest tests are shell scripts tests/guest/NAME.sh. Header lines configure
 them:
     # dxg-test: timeout=SECONDS          (default 120)
+    # dxg-test: boot=NAME                (a boot of its own, shared by NAME)
     # dxg-qemu: -device pci-testdev ...  (extra QEMU arguments)
-Tests with the same QEMU arguments share one boot. The guest writes one file
+Tests with the same QEMU arguments (and boot name) share one boot; up to
+--jobs boots run at the same time, the longest (by timeouts) first. The guest writes one file
 set per test into a results share (see guest-runner.sh); a test fails when
 its exit status is not 0 or 77 (skip), when it did not finish, or when the
 kernel printed a splat while it ran (BUG, WARNING, Oops, KASAN, lockdep,
@@ -22,7 +24,9 @@ import re
 import shutil
 import subprocess
 import sys
+import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 SPLAT_PATTERNS = [
     r"\bBUG: ",
@@ -54,7 +58,7 @@ BOOT_ALLOWANCE = 180  # boot to init on the debug kernel takes ~25 s; slack for 
 
 
 def parse_test(path):
-    meta = {"timeout": DEFAULT_TIMEOUT, "qemu": []}
+    meta = {"timeout": DEFAULT_TIMEOUT, "qemu": [], "boot": ""}
     with open(path) as f:
         for line in f:
             if line.startswith("# dxg-test:"):
@@ -62,6 +66,8 @@ def parse_test(path):
                     k, _, v = kv.partition("=")
                     if k == "timeout":
                         meta["timeout"] = int(v)
+                    elif k == "boot":
+                        meta["boot"] = v
                     else:
                         raise SystemExit(f"{path}: unknown dxg-test key '{k}'")
             elif line.startswith("# dxg-qemu:"):
@@ -122,8 +128,13 @@ class Reporter:
     def __init__(self, summary_file):
         self.f = open(summary_file, "a") if summary_file else None
         self.counts = {"PASS": 0, "FAIL": 0, "SKIP": 0}
+        self.lock = threading.Lock()  # boots report from their own threads
 
     def __call__(self, verdict, name, why="", detail=()):
+        with self.lock:
+            self.report(verdict, name, why, detail)
+
+    def report(self, verdict, name, why, detail):
         self.counts[verdict] += 1
         line = f"{verdict} {name}" + (f": {why}" if why else "")
         print(line, flush=True)
@@ -149,7 +160,7 @@ def run_group(a, idx, extra, tests, report):
     t0 = time.monotonic()
     p = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                          stderr=subprocess.STDOUT)
-    current, started, timed_out = None, {}, False
+    current, started, scanned, ended, timed_out = None, {}, {}, {}, False
     per_test_console = {}
     os.set_blocking(p.stdout.fileno(), True)
     import selectors
@@ -180,7 +191,13 @@ def run_group(a, idx, extra, tests, report):
                 started[current] = time.monotonic()
                 per_test_console[current] = []
                 continue
-            if re.search(r"DXGTEST-END (\S+)", line):
+            m = re.search(r"DXGTEST-SCAN (\S+)", line)
+            if m:
+                scanned[m.group(1)] = time.monotonic()
+                continue
+            m = re.search(r"DXGTEST-END (\S+)", line)
+            if m:
+                ended[m.group(1)] = time.monotonic()
                 current = None
                 continue
             if current:
@@ -188,6 +205,12 @@ def run_group(a, idx, extra, tests, report):
     p.wait()
     console.close()
     elapsed = time.monotonic() - t0
+    # Where the boot's time went: the test itself, then the leak scan.
+    with open(os.path.join(results, "timings"), "w") as f:
+        for name, _ in tests:
+            if name in started and name in scanned and name in ended:
+                f.write(f"{name} {scanned[name] - started[name]:.1f} "
+                        f"{ended[name] - scanned[name]:.1f}\n")
     boot = read(os.path.join(results, "boot.dmesg"))
     if boot is None:
         report("FAIL", f"boot{idx}", "guest did not reach the test runner (see "
@@ -260,6 +283,8 @@ def main():
     ap.add_argument("--summary-file")
     ap.add_argument("--run", action="store_true", help="boot once with the demo script (make run)")
     ap.add_argument("--qemu-extra", default="")
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("DXG_GUEST_JOBS", "2")),
+                    help="boots at the same time (default 2, or $DXG_GUEST_JOBS)")
     ap.add_argument("-v", "--verbose", action="store_true")
     a = ap.parse_args()
     for k in ("kernel", "rootfs", "payload", "out"):
@@ -275,9 +300,14 @@ def main():
         return 0
     groups = {}
     for name, meta in tests:
-        groups.setdefault(tuple(meta["qemu"]), []).append((name, meta))
-    for idx, (extra, ts) in enumerate(groups.items()):
-        run_group(a, idx, list(extra), ts, report)
+        groups.setdefault((tuple(meta["qemu"]), meta["boot"]), []).append((name, meta))
+    # A guest spends much of its time waiting (for the host model, for
+    # timeouts, for one busy vCPU): boots side by side fill the cores.
+    order = sorted(enumerate(groups.items()), key=lambda g: -sum(m["timeout"] for _, m in g[1][1]))
+    with ThreadPoolExecutor(max_workers=max(1, a.jobs)) as pool:
+        for f in [pool.submit(run_group, a, idx, list(key[0]), ts, report)
+                  for idx, (key, ts) in order]:
+            f.result()
     c = report.counts
     return 1 if c["FAIL"] else 0
 

@@ -28,6 +28,7 @@ run_one() {
 	timeout -s KILL "$tmo" /bin/sh "$P/tests/$name.sh" >"$R/$name.out" 2>&1 </dev/null
 	rc=$?
 	: >"$R/$name.kmemleak"
+	echo "DXGTEST-SCAN $name"
 	if [ -w $KML ]; then
 		# kmemleak reports an object only when two scans in a row
 		# found it unreferenced with unchanged contents.
