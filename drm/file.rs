@@ -31,7 +31,7 @@ use crate::host::{
     process::HostProcess,
 };
 use crate::proto::{Handle, U64};
-use crate::sys::uapi;
+use crate::sys::{smallbuf::SmallBuf, uapi};
 
 /// Most devices one DRM file may create.
 const MAX_DEVICES: usize = 64;
@@ -167,20 +167,36 @@ fn check_size<T>(size: u32) -> Result {
     Ok(())
 }
 
-/// Copy `len` bytes (at most `max`, else `E2BIG`) from user address `ptr`.
-fn read_user(ptr: u64, len: u32, max: u32) -> Result<KVec<u8>> {
+/// Copy `len` bytes (at most `max`, else `E2BIG`) from user address `ptr`
+/// into a buffer for the call at hand (small ones need no allocation).
+fn read_user(ptr: u64, len: u32, max: u32) -> Result<SmallBuf<64>> {
     if len > max {
         return Err(E2BIG);
     }
-    let len = len as usize;
-    let mut v = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-    if len > 0 {
-        let addr = usize::try_from(ptr).map_err(|_| EFAULT)?;
-        UserSlice::new(UserPtr::from_addr(addr), len)
-            .reader()
-            .read_slice(&mut v)?;
-    }
+    let mut v = SmallBuf::zeroed(len as usize, GFP_KERNEL)?;
+    read_user_into(ptr, &mut v)?;
     Ok(v)
+}
+
+/// [`read_user`], into a buffer that is kept (by a GEM object or a job).
+fn read_user_vec(ptr: u64, len: u32, max: u32) -> Result<KVec<u8>> {
+    if len > max {
+        return Err(E2BIG);
+    }
+    let mut v = KVec::from_elem(0u8, len as usize, GFP_KERNEL)?;
+    read_user_into(ptr, &mut v)?;
+    Ok(v)
+}
+
+/// Fill `dst` from user address `ptr`.
+fn read_user_into(ptr: u64, dst: &mut [u8]) -> Result {
+    if dst.is_empty() {
+        return Ok(());
+    }
+    let addr = usize::try_from(ptr).map_err(|_| EFAULT)?;
+    UserSlice::new(UserPtr::from_addr(addr), dst.len())
+        .reader()
+        .read_slice(dst)
 }
 
 /// Copy `data` back to user address `ptr`.
@@ -432,7 +448,7 @@ impl DxgFile {
         }
         let size = req.bo_size.next_multiple_of(PAGE_SIZE as u64) as usize;
         let f = file.inner();
-        let priv_data = read_user(req.priv_data, req.priv_size, uapi::DXG_PRIV_MAX)?;
+        let priv_data = read_user_vec(req.priv_data, req.priv_size, uapi::DXG_PRIV_MAX)?;
         let d = f.device(req.device)?;
         let obj = DxgGem::new(dev, size, Default::default(), GemArgs { priv_data })?;
         gem::share_pages(&obj)?;
@@ -516,7 +532,7 @@ impl DxgFile {
         }
         let cmd_len = u32::try_from(req.cmd_size).map_err(|_| E2BIG)?;
         let f = file.inner();
-        let priv_data = read_user(req.priv_data, req.priv_size, uapi::DXG_PRIV_MAX)?;
+        let priv_data = read_user_vec(req.priv_data, req.priv_size, uapi::DXG_PRIV_MAX)?;
         let ins: KVec<uapi::drm_dxg_sync> =
             read_user_array(req.in_syncs, req.num_in_syncs, uapi::DXG_MAX_SYNCS)?;
         let outs: KVec<uapi::drm_dxg_sync> =

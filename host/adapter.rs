@@ -37,7 +37,7 @@ use crate::proto::{
     decode_reply, Command, Framing, Guid, Handle, Luid,
 };
 use crate::sys::util::wait_until;
-use crate::vmbus::channel::Channel;
+use crate::vmbus::channel::{Channel, ReplyBuf};
 
 /// The largest QUERYADAPTERINFO buffer (the host's replies for the
 /// documented query types are far smaller; this bounds kernel memory).
@@ -189,12 +189,12 @@ impl Adapter {
     }
 
     /// Send the fixed-size command `cmd` and wait for the reply.
-    pub(crate) fn request<C: Command>(&self, cmd: &C, max_reply: usize) -> Result<KVec<u8>> {
+    pub(crate) fn request<C: Command>(&self, cmd: &C, max_reply: usize) -> Result<ReplyBuf> {
         call(self.channel(), &self.framing, cmd, max_reply)
     }
 
     /// Send the fixed-size VM-level command `cmd` on the VM-level channel.
-    pub(crate) fn request_global<C: Command>(&self, cmd: &C, max_reply: usize) -> Result<KVec<u8>> {
+    pub(crate) fn request_global<C: Command>(&self, cmd: &C, max_reply: usize) -> Result<ReplyBuf> {
         call(
             self.vm.channel(),
             &Framing::new(self.version, Luid::ZERO),
@@ -204,7 +204,7 @@ impl Adapter {
     }
 
     /// Send the variable-size message `msg` and wait for the reply.
-    pub(crate) fn request_msg(&self, msg: &dyn Message, max_reply: usize) -> Result<KVec<u8>> {
+    pub(crate) fn request_msg(&self, msg: &dyn Message, max_reply: usize) -> Result<ReplyBuf> {
         call_msg(self.channel(), &self.framing, msg, max_reply)
     }
 

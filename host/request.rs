@@ -13,7 +13,15 @@ use kernel::prelude::*;
 use crate::proto::{
     codec::command_len, decode_status, encode_command, Command, Framing, ProtoError, ProtoResult,
 };
-use crate::vmbus::channel::Channel;
+use crate::sys::smallbuf::SmallBuf;
+use crate::vmbus::channel::{Channel, ReplyBuf};
+
+/// Messages up to this size are built on the stack (no allocation): every
+/// fixed-size one, and SUBMITCOMMAND (456 bytes) without private data.
+const INLINE_MSG: usize = 512;
+
+/// An encoded message.
+pub(crate) type MsgBuf = SmallBuf<INLINE_MSG>;
 
 /// A protocol decoding error as a kernel error.
 pub(crate) fn proto_err(e: ProtoError) -> Error {
@@ -32,8 +40,8 @@ pub(crate) fn call<C: Command>(
     framing: &Framing,
     cmd: &C,
     max_reply: usize,
-) -> Result<KVec<u8>> {
-    let mut msg = KVec::from_elem(0u8, command_len::<C>(framing), GFP_KERNEL)?;
+) -> Result<ReplyBuf> {
+    let mut msg = MsgBuf::zeroed(command_len::<C>(framing), GFP_KERNEL)?;
     let n = encode_command(cmd, framing, &mut msg).map_err(proto_err)?;
     msg.truncate(n);
     channel.request(&msg, max_reply)
@@ -80,12 +88,8 @@ pub(crate) fn encode_msg(
     framing: &Framing,
     msg: &dyn Message,
     asynchronous: bool,
-) -> Result<KVec<u8>> {
-    let mut buf = KVec::from_elem(
-        0u8,
-        msg.encoded_len(framing).map_err(proto_err)?,
-        GFP_KERNEL,
-    )?;
+) -> Result<MsgBuf> {
+    let mut buf = MsgBuf::zeroed(msg.encoded_len(framing).map_err(proto_err)?, GFP_KERNEL)?;
     let n = msg.encode(framing, &mut buf).map_err(proto_err)?;
     buf.truncate(n);
     if asynchronous {
@@ -100,7 +104,7 @@ pub(crate) fn call_msg(
     framing: &Framing,
     msg: &dyn Message,
     max_reply: usize,
-) -> Result<KVec<u8>> {
+) -> Result<ReplyBuf> {
     let buf = encode_msg(framing, msg, false)?;
     channel.request(&buf, max_reply)
 }

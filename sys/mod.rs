@@ -11,6 +11,8 @@
 //!   answer);
 //! - [`revocable`]: a revocable object whose users may sleep (SRCU), for
 //!   the VMBus link's device;
+//! - [`smallbuf`]: a byte buffer that allocates only beyond a small size
+//!   (host messages and replies);
 //! - [`workqueue`]: a workqueue its owner allocates and destroys.
 //!
 //! The kernel API part is generated with `--no-recursive-allowlist`: every
@@ -20,6 +22,7 @@
 //! Uses no other layer of the crate.
 
 pub(crate) mod revocable;
+pub(crate) mod smallbuf;
 pub(crate) mod util;
 pub(crate) mod workqueue;
 

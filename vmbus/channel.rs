@@ -33,7 +33,10 @@ use kernel::{
 };
 
 use crate::proto::vmbus::{self, PacketType};
-use crate::sys::util::{wait_until, WaitEnd};
+use crate::sys::{
+    smallbuf::SmallBuf,
+    util::{wait_until, WaitEnd},
+};
 #[cfg(dxg_test)]
 use crate::vmbus::loopback::LoopLink;
 use crate::vmbus::{hv::HvLink, memory::PageRefs};
@@ -185,24 +188,70 @@ impl Drop for Gpadl {
 enum ReplyState {
     /// No answer yet.
     Waiting,
-    /// The host answered; the payload is in [`Reply::buf`].
+    /// The host answered; the payload is in [`Reply`].
     Done,
     /// The request failed without an answer.
     Failed(Error),
 }
 
+/// Replies up to this size are kept in the request itself, so a request
+/// with a small reply (most of them) allocates nothing.
+const INLINE_REPLY: usize = 128;
+
+/// A reply as [`Channel::request`] returns it.
+pub(crate) type ReplyBuf = SmallBuf<INLINE_REPLY>;
+
 /// The reply slot of one request.
 struct Reply {
     state: ReplyState,
-    /// Allocated by the sender with the largest valid reply size, so the
+    /// Largest valid reply (8-byte aligned, as VMBus pads it).
+    max: usize,
+    /// Bytes of the reply in `inline`, if `max <= INLINE_REPLY`.
+    len: usize,
+    inline: [u8; INLINE_REPLY],
+    /// Larger replies: allocated by the sender with capacity `max`, so the
     /// receive path (atomic context on VMBus) never allocates.
-    buf: KVec<u8>,
+    heap: KVec<u8>,
 }
 
-/// One request waiting for its completion.
+impl Reply {
+    /// Store `payload`, without allocating; `EPROTO` if it is larger than
+    /// the request allows.
+    fn store(&mut self, payload: &[u8]) -> Result {
+        if payload.len() > self.max {
+            return Err(EPROTO);
+        }
+        if self.max <= INLINE_REPLY {
+            let dst = self.inline.get_mut(..payload.len()).ok_or(EPROTO)?;
+            dst.copy_from_slice(payload);
+            self.len = payload.len();
+            return Ok(());
+        }
+        // Within the capacity reserved by the sender: cannot allocate.
+        self.heap.clear();
+        self.heap
+            .extend_from_slice(payload, GFP_ATOMIC)
+            .map_err(|_| ENOMEM)
+    }
+
+    /// Hand the stored reply to the waiter.
+    fn take(&mut self) -> Result<ReplyBuf> {
+        if self.max <= INLINE_REPLY {
+            let bytes = self.inline.get(..self.len).ok_or(EPROTO)?;
+            // Within INLINE_REPLY: cannot allocate.
+            return ReplyBuf::from_slice(bytes, GFP_ATOMIC);
+        }
+        Ok(SmallBuf::Heap(core::mem::take(&mut self.heap)))
+    }
+}
+
+/// One request waiting for its completion. Kept for the next request of
+/// the channel once its waiter is done with it (see [`Channel::recycle`]).
 #[pin_data]
 struct Pending {
-    trans_id: u64,
+    /// Written under [`Channel::state`] only (when the request is queued),
+    /// and read there by the receive path.
+    trans_id: Atomic<u64>,
     /// Protects the reply slot; written by the receive path, read by the
     /// waiter.
     #[pin]
@@ -212,29 +261,44 @@ struct Pending {
 }
 
 impl Pending {
+    fn trans_id(&self) -> u64 {
+        self.trans_id.load(Relaxed)
+    }
+
+    /// Make it the slot of a new request (the caller holds the channel's
+    /// state lock: lock order).
+    fn arm(&self, trans_id: u64, max: usize, heap: KVec<u8>) {
+        self.trans_id.store(trans_id, Relaxed);
+        let mut r = self.reply.lock();
+        r.state = ReplyState::Waiting;
+        r.max = max;
+        r.len = 0;
+        r.heap = heap;
+    }
+
     fn finish(&self, state: ReplyState, payload: Option<&[u8]>) {
         let mut r = self.reply.lock();
         if !matches!(r.state, ReplyState::Waiting) {
             return;
         }
-        r.state = match payload {
-            Some(p) if p.len() > r.buf.capacity() => ReplyState::Failed(EPROTO),
-            // Within the capacity reserved by the sender: cannot allocate.
-            Some(p) => match r.buf.extend_from_slice(p, GFP_ATOMIC) {
-                Ok(()) => state,
-                Err(_) => ReplyState::Failed(ENOMEM),
-            },
-            None => state,
+        r.state = match payload.map(|p| r.store(p)) {
+            Some(Err(e)) => ReplyState::Failed(e),
+            _ => state,
         };
         drop(r);
         self.done.notify_all();
     }
 }
 
+/// How many finished request slots a channel keeps for reuse.
+const IDLE_SLOTS: usize = 4;
+
 /// State shared by senders and the receive path.
 struct ChannelState {
     next_trans_id: u64,
     pending: KVec<Arc<Pending>>,
+    /// Finished request slots, for reuse (at most [`IDLE_SLOTS`]).
+    idle: KVec<Arc<Pending>>,
     /// Set once the channel is dead: every later request fails with it.
     dead: Option<Error>,
     /// The link; taken out when the channel dies, which also breaks the
@@ -286,6 +350,7 @@ impl Channel {
         timeout_ms: u32,
         lost: LostHook,
     ) -> Result<Arc<Self>> {
+        let idle = KVec::with_capacity(IDLE_SLOTS, GFP_KERNEL)?;
         Arc::pin_init(
             pin_init!(Self {
                 name,
@@ -295,6 +360,7 @@ impl Channel {
                 state <- new_spinlock_irq!(ChannelState {
                     next_trans_id: 1,
                     pending: KVec::new(),
+                    idle,
                     dead: None,
                     link: Some(link),
                 }, "dxg_channel_state"),
@@ -337,36 +403,81 @@ impl Channel {
     /// after the channel timeout (the channel is then dead), `EINTR` on a
     /// fatal signal (the caller is being killed; the host may or may not
     /// have acted), `EPROTO` for a reply larger than `max_reply`.
-    pub(crate) fn request(&self, msg: &[u8], max_reply: usize) -> Result<KVec<u8>> {
-        let cap = vmbus::align8(max_reply).ok_or(EINVAL)?;
-        let buf = KVec::with_capacity(cap, GFP_KERNEL)?;
-        let link = self.live_link()?;
-        let pending = {
-            let mut st = self.state.lock();
-            let trans_id = st.next_trans_id;
-            st.next_trans_id = trans_id.checked_add(1).unwrap_or(1);
-            drop(st);
-            let p = Arc::pin_init(
-                pin_init!(Pending {
-                    trans_id,
-                    reply <- new_spinlock_irq!(Reply { state: ReplyState::Waiting, buf }, "dxg_reply"),
-                    done <- new_condvar!("dxg_reply_done"),
-                }),
-                GFP_KERNEL,
-            )?;
-            let mut st = self.state.lock();
-            if let Some(e) = st.dead {
-                return Err(e);
-            }
-            st.pending.push(p.clone(), GFP_ATOMIC)?;
-            p
+    pub(crate) fn request(&self, msg: &[u8], max_reply: usize) -> Result<ReplyBuf> {
+        let max = vmbus::align8(max_reply).ok_or(EINVAL)?;
+        let heap = if max > INLINE_REPLY {
+            KVec::with_capacity(max, GFP_KERNEL)?
+        } else {
+            KVec::new()
         };
-        if let Err(e) = link.send_retrying(msg, pending.trans_id, true) {
-            self.forget(pending.trans_id);
+        let link = self.live_link()?;
+        let pending = self.queue_slot(max, heap)?;
+        let trans_id = pending.trans_id();
+        let r = match link.send_retrying(msg, trans_id, true) {
+            Ok(()) => {
+                drop(link);
+                self.wait(&pending)
+            }
+            Err(e) => {
+                self.forget(trans_id);
+                Err(e)
+            }
+        };
+        self.recycle(pending);
+        r
+    }
+
+    /// A request slot (an idle one if there is one) for a reply of at
+    /// most `max` bytes, in the pending list under a new transaction id.
+    fn queue_slot(&self, max: usize, heap: KVec<u8>) -> Result<Arc<Pending>> {
+        let mut st = self.state.lock();
+        let p = match st.idle.pop() {
+            Some(p) => p,
+            None => {
+                drop(st);
+                let p = Arc::pin_init(
+                    pin_init!(Pending {
+                        trans_id: Atomic::new(0),
+                        reply <- new_spinlock_irq!(Reply {
+                            state: ReplyState::Waiting,
+                            max: 0,
+                            len: 0,
+                            inline: [0; INLINE_REPLY],
+                            heap: KVec::new(),
+                        }, "dxg_reply"),
+                        done <- new_condvar!("dxg_reply_done"),
+                    }),
+                    GFP_KERNEL,
+                )?;
+                st = self.state.lock();
+                p
+            }
+        };
+        if let Some(e) = st.dead {
             return Err(e);
         }
-        drop(link);
-        self.wait(&pending)
+        let trans_id = st.next_trans_id;
+        st.next_trans_id = trans_id.checked_add(1).unwrap_or(1);
+        p.arm(trans_id, max, heap);
+        st.pending.push(p.clone(), GFP_ATOMIC)?;
+        Ok(p)
+    }
+
+    /// Keep a finished request's slot for the next request, if nothing
+    /// else refers to it any more (a late receive path may still hold it).
+    fn recycle(&self, p: Arc<Pending>) {
+        let Some(p) = Arc::into_unique_or_drop(p) else {
+            return;
+        };
+        let p: Arc<Pending> = p.into();
+        let mut st = self.state.lock();
+        let refused = if st.dead.is_none() {
+            st.idle.push_within_capacity(p).err()
+        } else {
+            None
+        };
+        drop(st);
+        drop(refused);
     }
 
     /// Send `msg` without asking for a completion (an asynchronous
@@ -376,9 +487,9 @@ impl Channel {
         self.live_link()?.send_retrying(msg, 0, false)
     }
 
-    fn wait(&self, p: &Pending) -> Result<KVec<u8>> {
+    fn wait(&self, p: &Pending) -> Result<ReplyBuf> {
         let end = wait_until(&p.reply, &p.done, self.timeout_ms, |r| match r.state {
-            ReplyState::Done => Some(Ok(core::mem::take(&mut r.buf))),
+            ReplyState::Done => Some(r.take()),
             ReplyState::Failed(e) => Some(Err(e)),
             ReplyState::Waiting => None,
         });
@@ -386,7 +497,7 @@ impl Channel {
             Ok(r) => return r,
             Err(end) => end,
         };
-        self.forget(p.trans_id);
+        self.forget(p.trans_id());
         match end {
             // Not ERESTARTSYS: the host may have acted already, and a
             // restarted ioctl would do it twice.
@@ -409,22 +520,26 @@ impl Channel {
     /// matches nothing.
     fn forget(&self, trans_id: u64) {
         let mut st = self.state.lock();
-        st.pending.retain(|p| p.trans_id != trans_id);
+        st.pending.retain(|p| p.trans_id() != trans_id);
     }
 
     /// Mark the channel dead and fail every waiter with `err`.
     pub(crate) fn kill(&self, err: Error) {
-        let (pending, link) = {
+        let (pending, idle, link) = {
             let mut st = self.state.lock();
             if st.dead.is_none() {
                 st.dead = Some(err);
             }
-            (core::mem::take(&mut st.pending), st.link.take())
+            (
+                core::mem::take(&mut st.pending),
+                core::mem::take(&mut st.idle),
+                st.link.take(),
+            )
         };
         for p in pending.iter() {
             p.finish(ReplyState::Failed(err), None);
         }
-        drop(link);
+        drop((idle, link));
     }
 
     /// Handle one VMBus packet from the host, as `vmbus_recvpacket_raw()`
@@ -449,7 +564,7 @@ impl Channel {
                     let pos = st
                         .pending
                         .iter()
-                        .position(|p| p.trans_id == packet.trans_id);
+                        .position(|p| p.trans_id() == packet.trans_id);
                     match pos {
                         Some(i) => st.pending.remove(i).ok(),
                         None => None,

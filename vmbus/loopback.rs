@@ -18,14 +18,16 @@
 //! Memory the driver shares with the host (GPADLs, the IO space) is mapped
 //! by the host process with mmap() on the same file, without a copy.
 //!
-//! Lock order: [`Session::offers`] before [`Session::out`]; [`Session::gpadls`]
-//! is a leaf; the channel locks (`vmbus/channel.rs`) are never held while
+//! Lock order: [`Session::inbuf`] first (a host write delivers its packet
+//! with it held); [`Session::offers`] before [`Session::out`];
+//! [`Session::gpadls`] is a leaf; the channel locks (`vmbus/channel.rs`) are never held while
 //! taking any of them.
 
 use core::ptr::NonNull;
 
 use kernel::page::PAGE_SIZE;
 use kernel::{
+    alloc::KVVec,
     bindings, c_str, faux,
     fs::{File, Kiocb},
     iov::{IovIterDest, IovIterSource},
@@ -71,7 +73,17 @@ struct OutQueue {
     packets: KVec<(u32, KVec<u8>)>,
     bytes: usize,
     closed: bool,
+    /// Buffers of packets the host has read, for the next ones (at most
+    /// [`SPARE_BUFFERS`], none larger than [`SPARE_MAX`]): sending a packet
+    /// then allocates nothing.
+    spare: KVec<KVec<u8>>,
 }
+
+/// How many read packet buffers a session keeps for reuse.
+const SPARE_BUFFERS: usize = 8;
+
+/// The largest packet buffer a session keeps for reuse.
+const SPARE_MAX: usize = 4 * PAGE_SIZE;
 
 /// A loopback channel device `dxg.channel.N`, deleted on drop (the
 /// rescind: the device is unbound first).
@@ -154,6 +166,10 @@ pub(crate) struct Session {
     out: SpinLockIrq<OutQueue>,
     #[pin]
     out_ready: CondVar,
+    /// Protects the buffer the host's packets are written into (one
+    /// write at a time; taken only by `write_iter`, before any other lock).
+    #[pin]
+    inbuf: Mutex<KVVec<u8>>,
     /// Protects the GPADL table.
     #[pin]
     gpadls: Mutex<Gpadls>,
@@ -172,6 +188,35 @@ impl PinnedDrop for Session {
 }
 
 impl Session {
+    /// A buffer of `len` zero bytes for a packet: a spare one if one is
+    /// large enough.
+    fn packet_buffer(&self, len: usize) -> Result<KVec<u8>> {
+        let spare = {
+            let mut q = self.out.lock();
+            match q.spare.iter().position(|b| b.capacity() >= len) {
+                Some(i) => q.spare.remove(i).ok(),
+                None => None,
+            }
+        };
+        let mut buf = match spare {
+            Some(b) => b,
+            None => KVec::with_capacity(len, GFP_KERNEL)?,
+        };
+        buf.clear();
+        // Within the capacity: cannot allocate.
+        buf.resize(len, 0, GFP_KERNEL)?;
+        Ok(buf)
+    }
+
+    /// Keep the buffer of a packet the host has read for a later one.
+    fn recycle(&self, buf: KVec<u8>) {
+        if buf.capacity() > SPARE_MAX {
+            return;
+        }
+        let refused = self.out.lock().spare.push_within_capacity(buf).err();
+        drop(refused);
+    }
+
     fn push(&self, channel_id: u32, packet: KVec<u8>) -> Result {
         let mut q = self.out.lock();
         if q.closed {
@@ -419,7 +464,7 @@ impl LoopLink {
         } else {
             0
         };
-        let mut pkt = KVec::from_elem(0u8, len, GFP_KERNEL)?;
+        let mut pkt = self.session.packet_buffer(len)?;
         vmbus::encode_packet(
             &mut pkt,
             PacketType::DataInband,
@@ -502,8 +547,10 @@ impl MiscDevice for Session {
                     packets: KVec::new(),
                     bytes: 0,
                     closed: false,
+                    spare: KVec::with_capacity(SPARE_BUFFERS, GFP_KERNEL)?,
                 }, "dxg_loop_out"),
                 out_ready <- new_condvar!("dxg_loop_out_ready"),
+                inbuf <- new_mutex!(KVVec::from_elem(0u8, MAX_PACKET, GFP_KERNEL)?, "dxg_loop_inbuf"),
                 gpadls <- new_mutex!(Gpadls { next: 1, list: KVec::new() }, "dxg_loop_gpadls"),
                 faux,
             }),
@@ -601,6 +648,7 @@ impl MiscDevice for Session {
             }
             return Err(EFAULT);
         }
+        me.recycle(packet);
         *kiocb.ki_pos_mut() += n as i64;
         Ok(n)
     }
@@ -620,12 +668,13 @@ impl MiscDevice for Session {
         if len != total - RECORD_HDR {
             return Err(EINVAL);
         }
-        let mut packet = KVec::from_elem(0u8, len, GFP_KERNEL)?;
-        if iov.copy_from_iter(&mut packet) != len {
+        let mut inbuf = me.inbuf.lock();
+        let packet = inbuf.get_mut(..len).ok_or(EINVAL)?;
+        if iov.copy_from_iter(packet) != len {
             return Err(EFAULT);
         }
         me.link(id)?
-            .deliver(&packet)
+            .deliver(packet)
             .map_err(|e| if e == ENOTCONN { e } else { EINVAL })?;
         Ok(total)
     }

@@ -93,31 +93,9 @@ impl Loopback {
         self.file.as_raw_fd()
     }
 
-    /// Waits up to `timeout_ms` for a record; returns `(channel, packet)`,
-    /// or `None` on timeout.
-    pub fn recv(&self, buf: &mut [u8], timeout_ms: i32) -> io::Result<Option<(u32, usize)>> {
-        let mut pfd = libc::pollfd {
-            fd: self.fd(),
-            events: libc::POLLIN,
-            revents: 0,
-        };
-        // SAFETY: one valid pollfd.
-        let r = unsafe { libc::poll(&mut pfd, 1, timeout_ms) };
-        if r < 0 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                return Ok(None);
-            }
-            return Err(e);
-        }
-        if r == 0 {
-            return Ok(None);
-        }
-        if pfd.revents & (libc::POLLERR | libc::POLLHUP | libc::POLLNVAL) != 0
-            && pfd.revents & libc::POLLIN == 0
-        {
-            return Err(io::Error::other("loopback device hung up"));
-        }
+    /// Waits for a record (a blocking read: a signal ends the wait);
+    /// returns `(channel, packet)`, or `None` if interrupted.
+    pub fn recv(&self, buf: &mut [u8]) -> io::Result<Option<(u32, usize)>> {
         // SAFETY: `buf` is a valid writable buffer of its length.
         let n = unsafe { libc::read(self.fd(), buf.as_mut_ptr().cast(), buf.len()) };
         if n < 0 {
@@ -188,13 +166,24 @@ impl Transport for Loopback {
 
     fn send(&self, channel: u32, packet: &[u8]) -> io::Result<()> {
         let len = u32::try_from(packet.len()).map_err(|_| io::Error::other("packet too large"))?;
-        let mut rec = Vec::with_capacity(RECORD_HEADER_SIZE + packet.len());
-        rec.extend_from_slice(&channel.to_le_bytes());
-        rec.extend_from_slice(&len.to_le_bytes());
-        rec.extend_from_slice(packet);
+        let mut hdr = [0u8; RECORD_HEADER_SIZE];
+        hdr[..4].copy_from_slice(&channel.to_le_bytes());
+        hdr[4..].copy_from_slice(&len.to_le_bytes());
+        // One record in one write, header and packet gathered (no copy).
+        let iov = [
+            libc::iovec {
+                iov_base: hdr.as_ptr().cast_mut().cast(),
+                iov_len: hdr.len(),
+            },
+            libc::iovec {
+                iov_base: packet.as_ptr().cast_mut().cast(),
+                iov_len: packet.len(),
+            },
+        ];
         loop {
-            // SAFETY: `rec` is a valid buffer of its length.
-            let n = unsafe { libc::write(self.fd(), rec.as_ptr().cast(), rec.len()) };
+            // SAFETY: both iovecs describe valid buffers of their lengths,
+            // which the kernel only reads.
+            let n = unsafe { libc::writev(self.fd(), iov.as_ptr(), iov.len() as libc::c_int) };
             if n >= 0 {
                 return Ok(());
             }

@@ -36,9 +36,10 @@ fn install_signals() {
     }
 }
 
-/// The loopback device may not implement poll(), so the main thread can
-/// sit in a blocking read(). Once the host is asked to stop, this thread
-/// keeps poking the main thread with SIGUSR1 until it has left the loop.
+/// The main thread sits in a blocking read() of the loopback device (no
+/// poll() before it: one system call per packet, not two). Once the host is
+/// asked to stop, this thread keeps poking the main thread with SIGUSR1
+/// (no SA_RESTART: the read returns EINTR) until it has left the loop.
 fn spawn_waker(host: Arc<Host>, done: Arc<AtomicBool>) {
     // SAFETY: pthread_self has no preconditions.
     let main_thread = unsafe { libc::pthread_self() };
@@ -161,7 +162,7 @@ fn run(cfg: Config) -> Result<(), String> {
     let mut buf = vec![0u8; RECORD_HEADER_SIZE + 2 * MAX_PACKET + 4096];
     let mut result = Ok(());
     while !host.quitting() && !SIGNALLED.load(Ordering::SeqCst) {
-        match lb.recv(&mut buf, 200) {
+        match lb.recv(&mut buf) {
             Ok(Some((ch, len))) => {
                 if let Some(p) = buf.get(RECORD_HEADER_SIZE..RECORD_HEADER_SIZE + len) {
                     host.handle_packet(ch, p);
