@@ -5,6 +5,7 @@
 #   make check    cargo tests, module build, guest tests; ends "N passed, N failed"
 #   make check T=pattern   only the matching tests (glob or substring, comma list)
 #   make bench    benchmarks in the guest (ratios against same-run baselines)
+#   make bench-trace   traced benchmarks cut into phases (where the time goes)
 # Other targets: deps kernel rootfs igt module module-test tools payload clean
 # distclean.
 #
@@ -15,12 +16,16 @@ else
 
 SHELL      := /bin/bash
 CACHE      ?= $(HOME)/.cache/dxg
-OUT        := $(CURDIR)/out
+OUT        ?= $(CURDIR)/out
 BINDGEN    ?= $(HOME)/.cargo/bin/bindgen
 KFLAGS     := LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN=$(BINDGEN)
 CARGO      ?= cargo
 T          ?=
 export DXG_CACHE := $(CACHE)
+# Which kernel configuration (scripts/kernel.sh): test, or bench for `make
+# bench`, which builds everything for it into its own output folder.
+DXG_KERNEL_FLAVOUR ?= test
+export DXG_KERNEL_FLAVOUR
 
 # Paths of the cached kernel build and root filesystem, written by the
 # scripts (which only rebuild when their inputs changed).
@@ -29,7 +34,7 @@ KDIR        = $$(cat $(OUT)/kernel.path)
 ROOTFS      = $$(cat $(OUT)/rootfs.path)
 
 .PHONY: all deps kernel rootfs igt module module-test tools payload check check-host check-guest \
-	bench run clean distclean FORCE
+	bench bench-run bench-trace bench-trace-run run clean distclean FORCE
 
 all: module tools
 
@@ -122,11 +127,36 @@ check-guest:
 	$(HARNESS) --out $(OUT)/check --filter "$(T)" --summary-file $(SUMMARY); rc=$$?; \
 	wait; cat $(OUT)/check/selftest.log 2>/dev/null; exit $$rc
 
-# Benchmarks: ratios against a baseline measured in the same guest run.
-bench: payload
-	@$(HARNESS) --tests tests/bench --out $(OUT)/bench --filter "$(T)" \
-		--summary-file $(OUT)/bench/summary; \
-	for f in $(OUT)/bench/boot*/bench-*.out; do echo "== $$(basename $$f .out)"; cat $$f; done
+# Benchmarks: ratios against a baseline measured in the same guest run, on
+# the bench kernel (no KASAN, lockdep or kmemleak: see
+# Documentation/benchmarks.rst), built with its module and payload into
+# out/bench-build; results in out/bench.
+BENCH_BUILD = $(CURDIR)/out/bench-build
+bench:
+	@$(MAKE) -s OUT=$(BENCH_BUILD) DXG_KERNEL_FLAVOUR=bench payload
+	@$(MAKE) -s OUT=$(BENCH_BUILD) DXG_KERNEL_FLAVOUR=bench bench-run
+
+bench-run:
+	@rm -rf $(CURDIR)/out/bench
+	@$(HARNESS) --tests tests/bench --out $(CURDIR)/out/bench --filter "$(T)" \
+		--summary-file $(CURDIR)/out/bench/summary; \
+	for f in $(CURDIR)/out/bench/boot*/bench-*.out; do echo "== $$(basename $$f .out)"; cat $$f; done
+
+# Where the time goes: traced round trips and submissions on the bench
+# kernel, cut into phases by tests/bench/trace/phases.py (traces kept in
+# out/bench-trace).
+bench-trace:
+	@$(MAKE) -s OUT=$(BENCH_BUILD) DXG_KERNEL_FLAVOUR=bench payload
+	@cp tests/bench/trace/*.sh $(BENCH_BUILD)/payload/tests/
+	@$(MAKE) -s OUT=$(BENCH_BUILD) DXG_KERNEL_FLAVOUR=bench bench-trace-run
+
+bench-trace-run:
+	@rm -rf $(CURDIR)/out/bench-trace
+	@$(HARNESS) --tests tests/bench/trace --out $(CURDIR)/out/bench-trace \
+		--summary-file $(CURDIR)/out/bench-trace/summary
+	@for t in trace-round-trip:round-trip trace-submit:submit trace-submit-async:submit; do \
+		f=$$(ls $(CURDIR)/out/bench-trace/boot*/$${t%%:*}.trace 2>/dev/null | head -n1); \
+		echo "== $${t%%:*}"; [ -n "$$f" ] && tests/bench/trace/phases.py $${t#*:} $$f; done
 
 run: payload
 	@$(HARNESS) --out $(OUT) --run --qemu-extra "-device pci-testdev -device pci-testdev"

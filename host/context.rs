@@ -204,7 +204,9 @@ struct Job {
     gpu_values: KVec<U64>,
     /// Fences the guest waits for before sending the job.
     deps: KVec<ARef<Fence>>,
-    kick: Arc<Kick>,
+    /// Counts down the unsignalled `deps`; `None` if there are none (the
+    /// job is ready at once, and needs no allocation for it).
+    kick: Option<Arc<Kick>>,
     /// Wake-ups registered on the unsignalled `deps`; dropping them
     /// removes the callbacks (never under [`Core::state`]: a callback may
     /// be running and about to kick).
@@ -215,7 +217,9 @@ impl Job {
     /// Whether every dependency has signalled (lock-free: called under
     /// [`Core::state`], which fence callbacks never take).
     fn ready(&self) -> bool {
-        self.kick.remaining.load(Relaxed) == 0
+        self.kick
+            .as_ref()
+            .is_none_or(|k| k.remaining.load(Relaxed) == 0)
     }
 
     /// The first error of a dependency.
@@ -817,18 +821,24 @@ impl HostContext {
         }
         let fence = core.fence_context.new_fence(value)?;
         let out: ARef<Fence> = fence.fence().into();
-        let kick = Arc::new(
-            Kick {
-                core: core.clone(),
-                remaining: Atomic::new(deps.len() as u64 + 1),
-            },
-            GFP_KERNEL,
-        )?;
+        let kick = if deps.is_empty() {
+            None
+        } else {
+            Some(Arc::new(
+                Kick {
+                    core: core.clone(),
+                    remaining: Atomic::new(deps.len() as u64 + 1),
+                },
+                GFP_KERNEL,
+            )?)
+        };
         let mut callbacks = KVec::with_capacity(deps.len(), GFP_KERNEL)?;
-        for d in deps.iter() {
-            match d.add_callback(DepSignalled(kick.clone()))? {
-                Some(cb) => callbacks.push(cb, GFP_KERNEL)?,
-                None => kick.done_one(),
+        if let Some(kick) = &kick {
+            for d in deps.iter() {
+                match d.add_callback(DepSignalled(kick.clone()))? {
+                    Some(cb) => callbacks.push(cb, GFP_KERNEL)?,
+                    None => kick.done_one(),
+                }
             }
         }
         let bias = kick.clone();
@@ -867,7 +877,10 @@ impl HostContext {
         // Drop the registration bias: the job may run once its
         // dependencies have signalled (this kicks the worker if they all
         // have; otherwise the last one's callback does).
-        bias.done_one();
+        match bias {
+            Some(k) => k.done_one(),
+            None => core.kick(),
+        }
         Ok(out)
     }
 }

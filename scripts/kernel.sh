@@ -6,6 +6,15 @@
 #
 #   scripts/kernel.sh          build (or reuse) and print the build folder
 #
+# DXG_KERNEL_FLAVOUR picks the configuration:
+#   test   (default) the guest-test kernel: base + debug (KASAN, lockdep,
+#          kmemleak, hung-task detection) + shmem-gpuvm;
+#   bench  the benchmark kernel: base + shmem-gpuvm + bench (event tracing),
+#          without debug.config. KASAN and kmemleak record a stack trace for
+#          every allocation, which under TCG costs more than everything else
+#          a host round trip does (Documentation/benchmarks.rst), so
+#          benchmarks run without them.
+#
 # The kernel-crate abstractions dxg needs and 7.3 lacks are carried as an
 # upstream-form patch series, kernel/patches/ (applied in the order of its
 # `series` file, with `patch -p1`, to a hard-linked copy of the pristine
@@ -22,7 +31,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 CACHE=${DXG_CACHE:-$HOME/.cache/dxg}
 BINDGEN=${BINDGEN:-$HOME/.cargo/bin/bindgen}
 KFLAGS="LLVM=-19 RUSTC=/usr/bin/rustc BINDGEN=$BINDGEN"
-FRAGS="$here/tests/kernel/base.config $here/tests/kernel/debug.config $here/tests/kernel/shmem-gpuvm.config"
+case "${DXG_KERNEL_FLAVOUR:-test}" in
+test) FRAGS="$here/tests/kernel/base.config $here/tests/kernel/debug.config $here/tests/kernel/shmem-gpuvm.config" ;;
+bench) FRAGS="$here/tests/kernel/base.config $here/tests/kernel/shmem-gpuvm.config $here/tests/kernel/bench.config" ;;
+*) echo "kernel: DXG_KERNEL_FLAVOUR must be test or bench, not '$DXG_KERNEL_FLAVOUR'" >&2; exit 2 ;;
+esac
 PATCHES=$here/kernel/patches
 SERIES=$(sed -e 's/#.*//' -e '/^[[:space:]]*$/d' "$PATCHES/series")
 log() { echo "kernel: $*" >&2; }

@@ -78,7 +78,8 @@ def parse_test(path):
 def discover(tests_dir, patterns):
     tests = []
     for fn in sorted(os.listdir(tests_dir)):
-        if not fn.endswith(".sh") or fn in ("lib.sh", "show.sh"):
+        # lib.sh and *-lib.sh are sourced by the tests, show.sh by make run.
+        if not fn.endswith(".sh") or fn in ("lib.sh", "show.sh") or fn.endswith("-lib.sh"):
             continue
         name = fn[:-3]
         if patterns and not any(fnmatch.fnmatch(name, p) or p in name for p in patterns):
