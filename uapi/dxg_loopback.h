@@ -97,7 +97,11 @@ struct dxg_loopback_record {
 #define DXG_LOOPBACK_IOCTL_OFFER	_IOWR(DXG_LOOPBACK_IOCTL_BASE, 0x40, struct dxg_loopback_offer)
 #define DXG_LOOPBACK_IOCTL_RESCIND	_IOW(DXG_LOOPBACK_IOCTL_BASE, 0x41, struct dxg_loopback_rescind)
 
-/* Largest packet a record may carry (the ring packet size limit). */
-#define DXG_LOOPBACK_MAX_PACKET		(64 * 1024)
+/*
+ * Largest packet a record may carry: the largest VMBus packet of the
+ * protocol (dxgkrnl opens its channels with a max_pkt_size of 128 KiB), so
+ * every request the dxg UAPI allows, and its reply, fits.
+ */
+#define DXG_LOOPBACK_MAX_PACKET		(128 * 1024)
 
 #endif /* _UAPI_DXG_LOOPBACK_H_ */

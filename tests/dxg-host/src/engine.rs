@@ -1723,7 +1723,17 @@ impl Host {
                 trans,
                 &data,
             ) {
-                eprintln!("dxg-host: #{n} {name}: sending the reply: {e}");
+                // One reply that cannot be carried fails its request, not
+                // the guest's whole channel (which would time out).
+                eprintln!("dxg-host: #{n} {name}: sending the reply ({} bytes): {e}; answering STATUS_BUFFER_TOO_SMALL", data.len());
+                st.stats.errors += 1;
+                let _ = send_packet(
+                    sh.tx.as_ref(),
+                    channel,
+                    PacketType::Completion,
+                    trans,
+                    &status_bytes(STATUS_BUFFER_TOO_SMALL),
+                );
             }
             for m in &post {
                 sh.send_host(&st, m);

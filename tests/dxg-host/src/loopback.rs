@@ -52,7 +52,7 @@ pub const CHANNEL_VGPU: u32 = 1;
 /// Size of `struct dxg_loopback_record`.
 pub const RECORD_HEADER_SIZE: usize = 8;
 /// `DXG_LOOPBACK_MAX_PACKET`.
-pub const MAX_PACKET: usize = 64 * 1024;
+pub const MAX_PACKET: usize = 128 * 1024;
 
 const IOC_WRITE: u64 = 1;
 const IOC_READ: u64 = 2;

@@ -59,7 +59,9 @@
 //! * `lost NODE`: a job the host never completes (`stall-next 1`) loses
 //!   its context after job_timeout_ms: its fences and the one queued
 //!   behind fail with ETIME, QUERY_STATE says CONTEXT_LOST, SUBMIT fails
-//!   with ECANCELED; another context of the device works.
+//!   with ECANCELED; a SUBMIT on another context with the failed fence as
+//!   in-fence returns 0 and its fence fails with ETIME, the work unsent;
+//!   that context keeps working.
 //! * `device-lost NODE`: a GPU page fault on the host: the fence fails
 //!   with EIO, the device and its contexts are DEVICE_LOST and refuse
 //!   work (ECANCELED); a new device of the same file works.
@@ -84,7 +86,7 @@ use std::time::{Duration, Instant};
 
 use drm::control::Device as _;
 use dxg_proto::cmdbuf::{Cmd, CmdWriter};
-use dxg_proto::model::{ModelAllocPriv, ESCAPE_XOR, QAI_ADAPTERTYPE};
+use dxg_proto::model::{ModelAllocPriv, ESCAPE_XOR, QAI_ADAPTERTYPE, QAI_UMDRIVERPRIVATE};
 use dxg_proto::U64;
 use dxg_uapi::*;
 use nix::errno::Errno;
@@ -594,6 +596,25 @@ fn scenario_errors(path: &str) -> R {
     })?;
     expect_ok(
         "QUERY_ADAPTER_INFO still works",
+        node.query_adapter_info(QAI_ADAPTERTYPE, &mut ty),
+    )?;
+    // The largest queries the UAPI allows fit both transports: the host
+    // model answers UMDRIVERPRIVATE with as many bytes as asked for (the
+    // reply of DXG_QUERY_MAX bytes is a 64 KiB+ VMBus packet).
+    for size in [DXG_QUERY_MAX - 8, DXG_QUERY_MAX] {
+        let mut big = vec![0u8; size];
+        expect_ok(
+            &format!("QUERY_ADAPTER_INFO UMDRIVERPRIVATE, data_size {size}"),
+            node.query_adapter_info(QAI_UMDRIVERPRIVATE, &mut big),
+        )?;
+        if big[..4] == [0; 4] {
+            return Err(format!(
+                "UMDRIVERPRIVATE of {size} bytes: no model data in the reply"
+            ));
+        }
+    }
+    expect_ok(
+        "QUERY_ADAPTER_INFO after the largest queries",
         node.query_adapter_info(QAI_ADAPTERTYPE, &mut ty),
     )?;
 
@@ -3106,6 +3127,16 @@ fn scenario_lost(path: &str, ctl: &HostCtl) -> R {
         libc::ECANCELED,
     )?;
 
+    check("a SUBMIT on B with A1's failed fence as in-fence returns 0; its fence fails with ETIME, unsent");
+    let b0 = cmd_at(&mut rig, 96, &[fill(dva + 12288, 4096, 0x14)])?;
+    let f0 = sync()?;
+    expect_ok(
+        "SUBMIT B0 after A1's failed fence",
+        ctx_b.submit(b0.0, b0.1, &[], &[f1.binary()], &[f0.binary()]),
+    )?;
+    let sf0 = f0.to_fd(true).map_err(|e| format!("sync_file: {e}"))?;
+    expect_sync_file("B0's fence", sf0.as_fd(), TIMEOUT, -libc::ETIME)?;
+
     check("context B of the same device keeps working");
     expect_ok(
         "SUBMIT B",
@@ -3114,8 +3145,13 @@ fn scenario_lost(path: &str, ctl: &HostCtl) -> R {
     expect_ok("wait B's fence", fb.wait(TIMEOUT))?;
     expect_signalled_ok("B's job", &fb)?;
     verify("B's FILL", &rig.md.as_slice()[8192..12288], 0x13)?;
+    verify(
+        "B0's FILL (never sent)",
+        &rig.md.as_slice()[12288..16384],
+        0,
+    )?;
     let s = expect_state("context B", ctx_b.query_state(), StateKind::Active, 0)?;
-    ensure(s.submitted == 1 && s.completed == 1, || {
+    ensure(s.submitted == 2 && s.completed == 2, || {
         format!(
             "context B: submitted {} completed {}",
             s.submitted, s.completed
