@@ -132,9 +132,10 @@ check-guest:
 # Documentation/benchmarks.rst), built with its module and payload into
 # out/bench-build; results in out/bench.
 BENCH_BUILD = $(CURDIR)/out/bench-build
+BENCH_MAKE = $(MAKE) -s OUT=$(BENCH_BUILD) DXG_KERNEL_FLAVOUR=bench
 bench:
-	@$(MAKE) -s OUT=$(BENCH_BUILD) DXG_KERNEL_FLAVOUR=bench payload
-	@$(MAKE) -s OUT=$(BENCH_BUILD) DXG_KERNEL_FLAVOUR=bench bench-run
+	@$(BENCH_MAKE) payload
+	@$(BENCH_MAKE) bench-run
 
 bench-run:
 	@rm -rf $(CURDIR)/out/bench
@@ -146,9 +147,9 @@ bench-run:
 # kernel, cut into phases by tests/bench/trace/phases.py (traces kept in
 # out/bench-trace).
 bench-trace:
-	@$(MAKE) -s OUT=$(BENCH_BUILD) DXG_KERNEL_FLAVOUR=bench payload
+	@$(BENCH_MAKE) payload
 	@cp tests/bench/trace/*.sh $(BENCH_BUILD)/payload/tests/
-	@$(MAKE) -s OUT=$(BENCH_BUILD) DXG_KERNEL_FLAVOUR=bench bench-trace-run
+	@$(BENCH_MAKE) bench-trace-run
 
 bench-trace-run:
 	@rm -rf $(CURDIR)/out/bench-trace

@@ -221,6 +221,23 @@ impl Adapter {
         }
     }
 
+    /// Whether [`send_queued`](Self::send_queued) sends asynchronously
+    /// (and [`try_send_queued`](Self::try_send_queued) may be used).
+    pub(crate) fn sends_async(&self) -> bool {
+        self.async_msg
+    }
+
+    /// Send a message of a submission asynchronously without waiting for
+    /// anything: `EAGAIN` if the ring is full (nothing was sent), `EINVAL`
+    /// if the host did not enable asynchronous messages.
+    pub(crate) fn try_send_queued(&self, msg: &dyn Message) -> Result {
+        if !self.async_msg {
+            return Err(EINVAL);
+        }
+        let buf = encode_msg(&self.framing, msg, true)?;
+        self.vm.channel().try_send_async(&buf)
+    }
+
     /// The adapter is being unbound: from now on its contexts send no more
     /// jobs (they fail with `ENODEV`).
     pub(crate) fn set_closing(&self) {

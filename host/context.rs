@@ -23,7 +23,11 @@
 //! When the host enabled asynchronous messages (GETINTERNALADAPTERINFO,
 //! as dxgkrnl dxgvmbus.c dxgvmb_send_submit_command() uses them) the three
 //! go out on the VM-level channel without waiting for a reply; otherwise
-//! each is a request.
+//! each is a request. With asynchronous messages, a job that depends on no
+//! guest fence and finds the worker idle and the queue empty is sent by the
+//! submitting thread itself, which takes the worker state for it (no
+//! worker wake-up on the way to the host); should the ring be full, it
+//! hands what is left of the job to the worker instead of waiting.
 //!
 //! Whenever the guest event comes, the value in the IO space is read and
 //! every job up to it completes, so merged or lost events cannot reorder
@@ -70,7 +74,7 @@ use kernel::{
 use crate::host::{
     device::HostDevice,
     health::{DeviceHealth, DeviceWork},
-    request::{check_status, decode_raw, proto_err},
+    request::{check_status, decode_raw, proto_err, Message},
     vm::{GuestEvent, IoSpace},
 };
 use crate::proto::{
@@ -237,6 +241,23 @@ impl Job {
     }
 }
 
+/// What is left to send of a job that is pending already.
+struct Sending {
+    value: u64,
+    sub: Submission,
+    gpu_objects: KVec<Handle>,
+    gpu_values: KVec<U64>,
+    /// The messages of the job sent so far (see [`Core::send_messages`]).
+    step: u8,
+}
+
+/// The steps of [`Sending`]: WAITFORSYNCOBJECTFROMGPU (skipped without GPU
+/// waits), SUBMITCOMMAND, SIGNALSYNCOBJECT, done.
+const STEP_WAIT: u8 = 0;
+const STEP_SUBMIT: u8 = 1;
+const STEP_SIGNAL: u8 = 2;
+const STEP_DONE: u8 = 3;
+
 /// A job sent to the host, not completed yet.
 struct Pending {
     value: u64,
@@ -291,6 +312,10 @@ struct State {
     /// Set once the jobs that were ready at destroy time are sent: nothing
     /// is sent any more.
     stopped: bool,
+    /// A job whose messages a submitting thread began to send and could
+    /// not finish without waiting (the ring was full): the worker, which
+    /// it was handed to, sends the rest first.
+    resume: Option<Sending>,
 }
 
 /// The part of a context that its worker, watchdog and guest event share.
@@ -381,12 +406,23 @@ impl Core {
 
     /// Send `job` to the host; it is pending from now on.
     fn send(self: &Arc<Self>, job: Job) {
+        if let Some(mut s) = self.start(job) {
+            // Waiting for ring room, so it never comes back unfinished.
+            self.transmit(&mut s, true);
+        }
+    }
+
+    /// Make `job` pending (it is being sent), or fail it if it cannot be
+    /// sent; what is left to send.
+    fn start(&self, job: Job) -> Option<Sending> {
         let a = self.device.adapter();
         if a.closing() {
-            return job.fail(ENODEV);
+            job.fail(ENODEV);
+            return None;
         }
         if let Err(e) = job.dep_error() {
-            return job.fail(e);
+            job.fail(e);
+            return None;
         }
         let Job {
             value,
@@ -406,7 +442,8 @@ impl Core {
             };
             if let Some(e) = err {
                 drop(st);
-                return fence.signal(Err(e));
+                fence.signal(Err(e));
+                return None;
             }
             // Within the capacity just reserved: cannot fail.
             let _ = st.pending.push(Pending { value, fence }, GFP_ATOMIC);
@@ -417,59 +454,126 @@ impl Core {
         }
         a.job_started();
         self.stats.start();
-        let r = self.send_messages(value, &sub, &gpu_objects, &gpu_values);
-        if let Err(e) = r {
-            // The host may have queued part of the job: its state is
-            // unknown, and later fences must not signal before this one.
-            let loss = if e == ENODEV {
-                Loss::Host
-            } else {
-                Loss::Context
-            };
-            self.lose(loss, Some(e));
-            return;
-        }
-        self.arm_watchdog();
+        Some(Sending {
+            value,
+            sub,
+            gpu_objects,
+            gpu_values,
+            step: STEP_WAIT,
+        })
     }
 
-    fn send_messages(
-        &self,
-        value: u64,
-        sub: &Submission,
-        gpu_objects: &[Handle],
-        gpu_values: &[U64],
-    ) -> Result {
+    /// Send the rest of `s`; with `wait` false, without waiting for ring
+    /// room. Whether it is done with (sent, or failed: the context is then
+    /// lost); `false` only without `wait`, for a full ring.
+    fn transmit(self: &Arc<Self>, s: &mut Sending, wait: bool) -> bool {
+        match self.send_messages(s, wait) {
+            Ok(()) => {
+                self.arm_watchdog();
+                true
+            }
+            Err(e) if e == EAGAIN && !wait => false,
+            Err(e) => {
+                // The host may have queued part of the job: its state is
+                // unknown, and later fences must not signal before this
+                // one.
+                let loss = if e == ENODEV {
+                    Loss::Host
+                } else {
+                    Loss::Context
+                };
+                self.lose(loss, Some(e));
+                true
+            }
+        }
+    }
+
+    /// Send the messages of `s` from `s.step` on, advancing it past each
+    /// one sent. With `wait` false, only asynchronously and without
+    /// waiting for ring room (`EAGAIN`: `s.step` is the message not sent).
+    fn send_messages(&self, s: &mut Sending, wait: bool) -> Result {
         let dev = &self.device;
         let a = dev.adapter();
+        let send = |msg: &dyn Message| {
+            if wait {
+                a.send_queued(msg)
+            } else {
+                a.try_send_queued(msg)
+            }
+        };
         let ctxs = [self.handle];
-        if !gpu_objects.is_empty() {
-            let msg = WaitFromGpuMsg::new(dev.process(), self.handle, gpu_objects, gpu_values)
-                .map_err(proto_err)?;
-            a.send_queued(&msg)?;
+        if s.step == STEP_WAIT {
+            if !s.gpu_objects.is_empty() {
+                let msg =
+                    WaitFromGpuMsg::new(dev.process(), self.handle, &s.gpu_objects, &s.gpu_values)
+                        .map_err(proto_err)?;
+                send(&msg)?;
+            }
+            s.step = STEP_SUBMIT;
         }
-        let msg = SubmitCommandMsg::new(
-            dev.process(),
-            sub.cmd_va,
-            sub.cmd_len,
-            0,
-            &ctxs,
-            &[],
-            &sub.priv_data,
-        )
-        .map_err(proto_err)?;
-        a.send_queued(&msg)?;
-        let objects = [self.sync];
-        let values = [U64::new(value)];
-        let msg = SignalSyncObjectMsg::new(
-            dev.process(),
-            SIGNAL_FLAG_ENQUEUE_CPU_EVENT,
-            self.event,
-            &objects,
-            &ctxs,
-            &values,
-        )
-        .map_err(proto_err)?;
-        a.send_queued(&msg)
+        if s.step == STEP_SUBMIT {
+            let msg = SubmitCommandMsg::new(
+                dev.process(),
+                s.sub.cmd_va,
+                s.sub.cmd_len,
+                0,
+                &ctxs,
+                &[],
+                &s.sub.priv_data,
+            )
+            .map_err(proto_err)?;
+            send(&msg)?;
+            s.step = STEP_SIGNAL;
+        }
+        if s.step == STEP_SIGNAL {
+            let objects = [self.sync];
+            let values = [U64::new(s.value)];
+            let msg = SignalSyncObjectMsg::new(
+                dev.process(),
+                SIGNAL_FLAG_ENQUEUE_CPU_EVENT,
+                self.event,
+                &objects,
+                &ctxs,
+                &values,
+            )
+            .map_err(proto_err)?;
+            send(&msg)?;
+            s.step = STEP_DONE;
+        }
+        Ok(())
+    }
+
+    /// Send `job`, which no other job precedes, from the submitting thread,
+    /// which holds the worker state (`ACTIVE` or `AGAIN`).
+    /// The host enabled asynchronous messages, so nothing waits for the
+    /// host: if the ring is full, the worker (to which the worker state
+    /// passes) sends the rest.
+    fn send_inline(self: &Arc<Self>, job: Job) {
+        if let Some(mut s) = self.start(job) {
+            if !self.transmit(&mut s, false) {
+                self.state.lock().resume = Some(s);
+                self.hand_over();
+                return;
+            }
+        }
+        self.release();
+    }
+
+    /// Give up the worker state, which this thread holds (`ACTIVE` or
+    /// `AGAIN`) without running as the worker: idle, or the worker runs if
+    /// it was kicked meanwhile.
+    fn release(self: &Arc<Self>) {
+        if self.worker.cmpxchg(ACTIVE, IDLE, Full).is_err() {
+            self.hand_over();
+        }
+    }
+
+    /// Let the worker run with the worker state this thread holds.
+    fn hand_over(self: &Arc<Self>) {
+        self.worker.store(ACTIVE, kernel::sync::atomic::Release);
+        // Not queued (the state was held here, not by a queued worker):
+        // this cannot fail.
+        let _ = workqueue::system_unbound().enqueue::<Arc<Self>, 0>(self.clone());
     }
 
     /// `n` jobs left the host.
@@ -576,8 +680,13 @@ impl Core {
 impl WorkItem<0> for Core {
     type Pointer = Arc<Core>;
 
-    /// The worker: send what is ready, in order.
+    /// The worker: finish the job a submitting thread began, then send
+    /// what is ready, in order.
     fn run(this: Arc<Core>) {
+        let resume = this.state.lock().resume.take();
+        if let Some(mut s) = resume {
+            this.transmit(&mut s, true);
+        }
         while let Some(job) = this.next_job() {
             this.send(job);
         }
@@ -714,6 +823,7 @@ impl HostContext {
                         lost: None,
                         closed: false,
                         stopped: false,
+                        resume: None,
                     },
                     "dxg_context_state"
                 ),
@@ -842,6 +952,13 @@ impl HostContext {
             }
         }
         let bias = kick.clone();
+        // A job that is ready at once, on a host taking asynchronous
+        // messages, is sent from here when the worker is idle (no
+        // wake-up of the worker on the way to the host): this thread takes
+        // the worker state, so nothing else sends meanwhile.
+        let inline = bias.is_none()
+            && core.device.adapter().sends_async()
+            && core.worker.cmpxchg(IDLE, ACTIVE, Full).is_ok();
         let job = Job {
             value,
             fence,
@@ -852,28 +969,45 @@ impl HostContext {
             kick,
             callbacks,
         };
-        let refused = {
+        let (refused, direct) = {
             let mut st = core.state.lock();
             let err = if st.lost.is_some() || st.closed {
                 Some(ECANCELED)
+            } else if inline && st.queue.is_empty() && st.resume.is_none() {
+                None
             } else {
                 st.queue.reserve(1, GFP_ATOMIC).err().map(Error::from)
             };
             match err {
-                Some(e) => Some((job, e)),
+                Some(e) => (Some((job, e)), None),
+                None if inline && st.queue.is_empty() && st.resume.is_none() => (None, Some(job)),
                 None => {
                     // Within the capacity just reserved: cannot fail.
                     let _ = st.queue.push(job, GFP_ATOMIC);
-                    None
+                    (None, None)
                 }
             }
         };
         if let Some((job, e)) = refused {
             job.fail(ECANCELED);
+            if inline {
+                core.release();
+            }
             return Err(e);
         }
         *last = value;
         drop(last);
+        if let Some(job) = direct {
+            // Later jobs queue up behind it: this thread holds the worker
+            // state until the job is sent (or handed to the worker).
+            core.send_inline(job);
+            return Ok(out);
+        }
+        if inline {
+            // Queued behind others: the worker takes it.
+            core.hand_over();
+            return Ok(out);
+        }
         // Drop the registration bias: the job may run once its
         // dependencies have signalled (this kicks the worker if they all
         // have; otherwise the last one's callback does).

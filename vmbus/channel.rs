@@ -487,6 +487,12 @@ impl Channel {
         self.live_link()?.send_retrying(msg, 0, false)
     }
 
+    /// [`send_async`](Self::send_async) without the retries: `EAGAIN` if
+    /// the ring is full (nothing was sent). Never sleeps.
+    pub(crate) fn try_send_async(&self, msg: &[u8]) -> Result {
+        self.live_link()?.send(msg, 0, false)
+    }
+
     fn wait(&self, p: &Pending) -> Result<ReplyBuf> {
         let end = wait_until(&p.reply, &p.done, self.timeout_ms, |r| match r.state {
             ReplyState::Done => Some(r.take()),
@@ -508,9 +514,7 @@ impl Channel {
                     self.name,
                     self.timeout_ms
                 );
-                self.kill(ENODEV);
-                // Unplug the DRM devices that depend on this host.
-                (self.lost)(self);
+                self.declare_lost();
                 Err(ETIMEDOUT)
             }
         }
@@ -521,6 +525,15 @@ impl Channel {
     fn forget(&self, trans_id: u64) {
         let mut st = self.state.lock();
         st.pending.retain(|p| p.trans_id() != trans_id);
+    }
+
+    /// The host is lost for this channel (it stopped answering, or its
+    /// state is unknown after a failed setup message): the channel dies
+    /// (`ENODEV`) and the DRM devices that depend on it are unplugged.
+    /// The caller logs why.
+    pub(crate) fn declare_lost(&self) {
+        self.kill(ENODEV);
+        (self.lost)(self);
     }
 
     /// Mark the channel dead and fail every waiter with `err`.

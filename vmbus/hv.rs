@@ -182,16 +182,27 @@ unsafe impl Send for HvGpadl {}
 /// Tear down `g`, a GPADL of `dev`'s channel, and unmap its pages.
 ///
 /// The caller has an access to `dev` (or is its remove, which owns it),
-/// and `g` is in no list any more.
+/// and `g` is in no list any more. If the teardown fails, the host may
+/// still reach the pages: they are leaked (mapping, page references and
+/// the GPADL record), never freed, as netvsc does with its buffers.
 fn teardown(dev: &HvDevice, g: HvGpadl) {
     // SAFETY: `g.raw` is a GPADL of `dev`'s channel, torn down once (the
     // caller took it out of the list, or never put it there); `dev` is
-    // valid (see above). Afterwards the host cannot reach the pages, so
-    // the mapping can go.
-    unsafe {
-        sys::dxg_hv_gpadl_teardown(dev.as_ptr(), g.raw.as_ptr());
-        sys::dxg_vunmap(g.vaddr.as_ptr());
+    // valid (see above).
+    let r = unsafe { sys::dxg_hv_gpadl_teardown(dev.as_ptr(), g.raw.as_ptr()) };
+    if r != 0 {
+        pr_warn!(
+            "GPADL {:#x}: teardown failed ({}); leaking its {} pages\n",
+            g.id,
+            r,
+            g._pages.len()
+        );
+        core::mem::forget(g);
+        return;
     }
+    // SAFETY: the host cannot reach the pages any more, so the mapping
+    // made at establish time can go.
+    unsafe { sys::dxg_vunmap(g.vaddr.as_ptr()) };
 }
 
 /// The VMBus link of one open channel.

@@ -76,10 +76,14 @@ u32 dxg_hv_gpadl_handle(const struct vmbus_gpadl *gpadl)
 	return gpadl->gpadl_handle;
 }
 
-void dxg_hv_gpadl_teardown(struct hv_device *hdev, struct vmbus_gpadl *gpadl)
+int dxg_hv_gpadl_teardown(struct hv_device *hdev, struct vmbus_gpadl *gpadl)
 {
-	vmbus_teardown_gpadl(hdev->channel, gpadl);
+	int ret = vmbus_teardown_gpadl(hdev->channel, gpadl);
+
+	if (ret)
+		return ret;
 	kfree(gpadl);
+	return 0;
 }
 
 int dxg_hv_mmio_alloc(struct hv_device *hdev, u64 size, u64 *start,

@@ -30,7 +30,12 @@ int dxg_hv_recv(struct hv_device *hdev, void *buf, u32 len, u32 *actual);
 struct vmbus_gpadl *dxg_hv_gpadl_establish(struct hv_device *hdev,
 					   void *kbuffer, u32 size);
 u32 dxg_hv_gpadl_handle(const struct vmbus_gpadl *gpadl);
-void dxg_hv_gpadl_teardown(struct hv_device *hdev, struct vmbus_gpadl *gpadl);
+/*
+ * Tear @gpadl down and free it; on failure (the host may still reach the
+ * pages) it is kept, and the error returned: the caller then never frees
+ * the pages either (as netvsc does).
+ */
+int dxg_hv_gpadl_teardown(struct hv_device *hdev, struct vmbus_gpadl *gpadl);
 /* Allocate and map (write-back) the IO space from the VMBus MMIO range. */
 int dxg_hv_mmio_alloc(struct hv_device *hdev, u64 size, u64 *start,
 		      void **vaddr);

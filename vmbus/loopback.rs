@@ -16,12 +16,19 @@
 //! be bound. Closing the file rescinds everything it offered.
 //!
 //! Memory the driver shares with the host (GPADLs, the IO space) is mapped
-//! by the host process with mmap() on the same file, without a copy.
+//! by the host process with mmap() on the same file, without a copy. The
+//! mappings are filled page by page on fault ([`Session::fault`]), from
+//! what is shared at that moment, so a GPADL's teardown can take the pages
+//! back: it removes the GPADL, then zaps every host mapping of its range
+//! ([`HostMappings::zap`]). Its pages, often a GEM object's shmem pages,
+//! are freed or truncated only after that, so the host never keeps a page
+//! the driver freed, even a host that is stopped and does not unmap.
 //!
 //! Lock order: [`Session::inbuf`] first (a host write delivers its packet
 //! with it held); [`Session::offers`] before [`Session::out`];
-//! [`Session::gpadls`] is a leaf; the channel locks (`vmbus/channel.rs`) are never held while
-//! taking any of them.
+//! [`Session::gpadls`] is a leaf (a fault takes it with the faulting
+//! mapping locked; it is never held while zapping); the channel locks (`vmbus/channel.rs`)
+//! are never held while taking any of them.
 
 use core::ptr::NonNull;
 
@@ -37,6 +44,7 @@ use kernel::{
     prelude::*,
     sync::{Arc, ArcBorrow, CondVar, Mutex, SpinLockIrq},
     transmute::AsBytes,
+    types::ForeignOwnable,
     uaccess::{UserPtr, UserSlice},
 };
 
@@ -170,9 +178,11 @@ pub(crate) struct Session {
     /// write at a time; taken only by `write_iter`, before any other lock).
     #[pin]
     inbuf: Mutex<KVVec<u8>>,
-    /// Protects the GPADL table.
+    /// Protects the GPADL table; held while a fault maps a GPADL page.
     #[pin]
     gpadls: Mutex<Gpadls>,
+    /// The host's mappings of the file.
+    mappings: HostMappings,
     /// The parent of the channel devices. Declared last: fields drop in
     /// order, and every channel device must be gone before its parent.
     faux: faux::Registration,
@@ -187,7 +197,116 @@ impl PinnedDrop for Session {
     }
 }
 
+/// The mappings of the open loopback file (those of its inode, whose
+/// files this session is the only one to use: one host at a time).
+///
+/// # Invariants
+///
+/// `inode` is a valid inode on which this object holds a reference.
+struct HostMappings {
+    inode: NonNull<bindings::inode>,
+}
+
+// SAFETY: an inode reference may be used and dropped from any thread.
+unsafe impl Send for HostMappings {}
+// SAFETY: `zap` may run concurrently; the page-table code locks itself.
+unsafe impl Sync for HostMappings {}
+
+impl HostMappings {
+    fn new(file: &File) -> Result<Self> {
+        // SAFETY: `file` is an open file; the helper takes a reference on
+        // its inode.
+        let inode = unsafe { sys::dxg_loop_inode_get(file.as_ptr()) };
+        // INVARIANT: a reference was taken.
+        Ok(Self {
+            inode: NonNull::new(inode).ok_or(EINVAL)?,
+        })
+    }
+
+    /// Remove every host mapping of file pages `[pgoff, pgoff + count)`;
+    /// a later access faults ([`Session::fault`]).
+    fn zap(&self, pgoff: usize, count: usize) {
+        // SAFETY: `inode` is valid (type invariant).
+        unsafe { sys::dxg_loop_zap(self.inode.as_ptr(), pgoff, count) };
+    }
+}
+
+impl Drop for HostMappings {
+    fn drop(&mut self) {
+        // SAFETY: the reference is held (type invariant) and dropped once.
+        unsafe { sys::dxg_loop_inode_put(self.inode.as_ptr()) };
+    }
+}
+
+/// `dxg_loop_fault()`: a page fault in a host mapping of the loopback file
+/// (`vmbus/loopback_helpers.c`); see [`Session::fault`].
+///
+/// # Safety
+///
+/// `session` is the private data of the mapped file, which the mapping
+/// keeps open; `vma` is the faulting mapping, locked for the fault, and
+/// `addr` lies in it.
+#[no_mangle]
+pub(crate) unsafe extern "C" fn dxg_loop_fault(
+    session: *mut core::ffi::c_void,
+    vma: *mut bindings::vm_area_struct,
+    addr: usize,
+    index: usize,
+) -> bindings::vm_fault_reason {
+    // SAFETY: the file's private data is its `Arc<Session>`, alive while
+    // the file is open (see above).
+    let session = unsafe { <Arc<Session> as ForeignOwnable>::borrow(session) };
+    // SAFETY: `vma` is locked for the fault (see above).
+    let pgoff = unsafe { (*vma).vm_pgoff };
+    let insert = |page: *mut bindings::page| {
+        // SAFETY: `vma` is a mixed mapping locked for the fault, `addr` is
+        // in it and `page` is valid while the caller holds it; the
+        // mapping takes its own reference.
+        let r = unsafe { bindings::vm_insert_page(vma, addr, page) };
+        // As vmf_insert_page() (a static inline) maps the result; EBUSY:
+        // another fault mapped it first.
+        match r {
+            0 => bindings::vm_fault_reason_VM_FAULT_NOPAGE,
+            r if r == -(bindings::EBUSY as i32) => bindings::vm_fault_reason_VM_FAULT_NOPAGE,
+            r if r == -(bindings::ENOMEM as i32) => bindings::vm_fault_reason_VM_FAULT_OOM,
+            _ => bindings::vm_fault_reason_VM_FAULT_SIGBUS,
+        }
+    };
+    session.fault(pgoff, index, insert)
+}
+
 impl Session {
+    /// Map page `index` of what offset `pgoff` maps, with `insert`, from
+    /// what is shared now: the IO space at offset 0, a GPADL's pages at
+    /// its handle (under the GPADL table's lock, so that a teardown's zap
+    /// comes after the page is mapped, or the GPADL is not found). A page
+    /// that is not shared any more faults with `SIGBUS`.
+    fn fault(
+        &self,
+        pgoff: usize,
+        index: usize,
+        insert: impl FnOnce(*mut bindings::page) -> bindings::vm_fault_reason,
+    ) -> bindings::vm_fault_reason {
+        if pgoff == 0 {
+            let Some(io) = self.io_space() else {
+                return bindings::vm_fault_reason_VM_FAULT_SIGBUS;
+            };
+            return match io.pages().nth(index) {
+                Some(page) => insert(page),
+                None => bindings::vm_fault_reason_VM_FAULT_SIGBUS,
+            };
+        }
+        let g = self.gpadls.lock();
+        let page = u32::try_from(pgoff)
+            .ok()
+            .and_then(|id| g.list.iter().find(|(i, _)| *i == id))
+            .and_then(|(_, p)| p.pages().nth(index));
+        match page {
+            Some(page) => insert(page),
+            None => bindings::vm_fault_reason_VM_FAULT_SIGBUS,
+        }
+    }
+
     /// A buffer of `len` zero bytes for a packet: a spare one if one is
     /// large enough.
     fn packet_buffer(&self, len: usize) -> Result<KVec<u8>> {
@@ -352,8 +471,8 @@ impl Session {
         Ok(id)
     }
 
-    /// Tear down GPADL `id`. Pages the host still maps stay allocated
-    /// until it unmaps them (the mapping holds its own references).
+    /// Tear down GPADL `id`: once this returns, the host maps none of its
+    /// pages (a host access faults with `SIGBUS`).
     fn gpadl_remove(&self, id: u32) {
         let removed = {
             let mut g = self.gpadls.lock();
@@ -362,7 +481,13 @@ impl Session {
                 None => None,
             }
         };
-        drop(removed);
+        if let Some((id, pages)) = removed {
+            // Faults after the removal find nothing, and those before it
+            // mapped their page already. The range may overlap mappings of
+            // later GPADLs (handles are consecutive page offsets): those
+            // fault their pages in again.
+            self.mappings.zap(id as usize, pages.len());
+        }
     }
 
     /// The IO space of this session's VM-level channel, if offered.
@@ -372,12 +497,9 @@ impl Session {
     }
 }
 
-/// Map `pages` into the host's `vma`, from its start.
-fn map_pages(
-    vma: &VmaNew,
-    pages: impl Iterator<Item = *mut bindings::page>,
-    count: usize,
-) -> Result {
+/// Set up the host's `vma` over `count` shared pages, from its start:
+/// filled on fault ([`Session::fault`]), never copied by fork().
+fn setup_mapping(vma: &VmaNew, count: usize) -> Result {
     let len = vma.end() - vma.start();
     if len > count * PAGE_SIZE {
         return Err(EINVAL);
@@ -385,14 +507,9 @@ fn map_pages(
     vma.set_dontexpand();
     vma.set_dontcopy();
     let vma = vma.set_mixedmap();
-    for (i, page) in pages.take(len / PAGE_SIZE).enumerate() {
-        // SAFETY: `vma` is being set up by mmap() (mmap lock held) and
-        // `page` is a valid page kept alive by the caller; the mapping
-        // takes its own reference.
-        kernel::error::to_result(unsafe {
-            bindings::vm_insert_page(vma.as_ptr(), vma.start() + i * PAGE_SIZE, page)
-        })?;
-    }
+    // SAFETY: `vma` is being set up by mmap() (mmap lock held); its file
+    // is a loopback file, whose private data the fault handler expects.
+    unsafe { sys::dxg_loop_vma_init(vma.as_ptr()) };
     Ok(())
 }
 
@@ -532,7 +649,7 @@ impl LoopLink {
 impl MiscDevice for Session {
     type Ptr = Arc<Session>;
 
-    fn open(_file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<Session>> {
+    fn open(file: &File, misc: &MiscDeviceRegistration<Self>) -> Result<Arc<Session>> {
         // SAFETY: `capable()` only reads the current task's credentials.
         if !unsafe { kernel::bindings::capable(kernel::bindings::CAP_SYS_ADMIN as i32) } {
             return Err(EPERM);
@@ -552,6 +669,7 @@ impl MiscDevice for Session {
                 out_ready <- new_condvar!("dxg_loop_out_ready"),
                 inbuf <- new_mutex!(KVVec::from_elem(0u8, MAX_PACKET, GFP_KERNEL)?, "dxg_loop_inbuf"),
                 gpadls <- new_mutex!(Gpadls { next: 1, list: KVec::new() }, "dxg_loop_gpadls"),
+                mappings: HostMappings::new(file)?,
                 faux,
             }),
             GFP_KERNEL,
@@ -591,18 +709,18 @@ impl MiscDevice for Session {
         let pgoff = unsafe { (*vma.as_ptr()).vm_pgoff };
         if pgoff == 0 {
             let io = me.io_space().ok_or(ENXIO)?;
-            return map_pages(vma, io.pages(), io.len() / PAGE_SIZE);
+            return setup_mapping(vma, io.len() / PAGE_SIZE);
         }
         let id = u32::try_from(pgoff).map_err(|_| ENXIO)?;
-        let pages = {
+        let count = {
             let g = me.gpadls.lock();
             g.list
                 .iter()
                 .find(|(i, _)| *i == id)
-                .map(|(_, p)| p.clone())
+                .map(|(_, p)| p.len())
                 .ok_or(ENXIO)?
         };
-        map_pages(vma, pages.pages(), pages.len())
+        setup_mapping(vma, count)
     }
 
     fn read_iter(mut kiocb: Kiocb<'_, Arc<Session>>, iov: &mut IovIterDest<'_>) -> Result<usize> {

@@ -4,6 +4,8 @@
  */
 #include <linux/auxiliary_bus.h>
 #include <linux/err.h>
+#include <linux/fs.h>
+#include <linux/mm.h>
 #include <linux/slab.h>
 
 #include "loopback_helpers.h"
@@ -69,4 +71,40 @@ void dxg_loop_channel_del(struct auxiliary_device *adev)
 void *dxg_loop_channel_link(struct auxiliary_device *adev)
 {
 	return to_loop_channel(adev)->link;
+}
+
+static vm_fault_t dxg_loop_vm_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+
+	return dxg_loop_fault(vma->vm_file->private_data, vma, vmf->address,
+			      vmf->pgoff - vma->vm_pgoff);
+}
+
+static const struct vm_operations_struct dxg_loop_vm_ops = {
+	.fault = dxg_loop_vm_fault,
+};
+
+void dxg_loop_vma_init(struct vm_area_struct *vma)
+{
+	vma->vm_ops = &dxg_loop_vm_ops;
+}
+
+struct inode *dxg_loop_inode_get(struct file *file)
+{
+	struct inode *inode = file->f_mapping->host;
+
+	ihold(inode);
+	return inode;
+}
+
+void dxg_loop_inode_put(struct inode *inode)
+{
+	iput(inode);
+}
+
+void dxg_loop_zap(struct inode *inode, unsigned long pgoff,
+		  unsigned long count)
+{
+	unmap_mapping_pages(inode->i_mapping, pgoff, count, true);
 }

@@ -6,7 +6,8 @@
 # pipelined submissions per second on one context against submit+wait;
 # the raw host round trip against a pipe ping-pong between two processes.
 # Then all of it once more against a host started with --async-msg (as
-# hosts that enable asynchronous messages run it). Prints medians, p99 and ratios, never absolute thresholds.
+# hosts that enable asynchronous messages run it). Prints medians, p99
+# and ratios, never absolute thresholds.
 # Same QEMU arguments as bench-drm, so all share one boot.
 # dxg-test: timeout=1500
 # dxg-qemu: -device pci-testdev -device pci-testdev

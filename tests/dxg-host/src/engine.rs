@@ -103,6 +103,37 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Sends the completion `data` of request `trans` on `channel` (`what`
+    /// names it in logs). A reply that cannot be carried fails its request
+    /// with STATUS_BUFFER_TOO_SMALL instead of leaving the guest's channel
+    /// to time out; returns false then (the caller counts the error).
+    pub fn send_reply(&self, channel: u32, trans: u64, data: &[u8], what: &str) -> bool {
+        let Err(e) = send_packet(
+            self.tx.as_ref(),
+            channel,
+            PacketType::Completion,
+            trans,
+            data,
+        ) else {
+            return true;
+        };
+        eprintln!(
+            "dxg-host: {what}: sending the reply ({} bytes): {e}; answering STATUS_BUFFER_TOO_SMALL",
+            data.len()
+        );
+        let status = status_bytes(STATUS_BUFFER_TOO_SMALL);
+        if let Err(e) = send_packet(
+            self.tx.as_ref(),
+            channel,
+            PacketType::Completion,
+            trans,
+            &status,
+        ) {
+            eprintln!("dxg-host: {what}: sending STATUS_BUFFER_TOO_SMALL: {e}");
+        }
+        false
+    }
+
     /// Sends a host-to-guest message on the VM channel.
     pub fn send_host(&self, st: &State, msg: &HostMessage) {
         let Some(ch) = st.vm.channel else {
@@ -313,6 +344,18 @@ impl Call<'_> {
         if self.st.context_failed(ctx) {
             return Err(STATUS_DEVICE_REMOVED);
         }
+        let mut events = Vec::new();
+        let op = match crate::exec::run_now(self.sh, self.st, ctx, op, &mut events) {
+            Ok(()) => {
+                self.post
+                    .extend(events.into_iter().map(|e| HostMessage::SignalGuestEvent {
+                        event: e,
+                        passive: false,
+                    }));
+                return Ok(());
+            }
+            Err(op) => op,
+        };
         if let Some(o) = self.st.objects.get_mut(&ctx) {
             if let Kind::Context { queue, .. } = &mut o.kind {
                 queue.push_back(op);
@@ -1716,24 +1759,8 @@ impl Host {
         };
         let latency = sh.cfg.latency.get(&name).copied().unwrap_or(0);
         if latency == 0 {
-            if let Err(e) = send_packet(
-                sh.tx.as_ref(),
-                channel,
-                PacketType::Completion,
-                trans,
-                &data,
-            ) {
-                // One reply that cannot be carried fails its request, not
-                // the guest's whole channel (which would time out).
-                eprintln!("dxg-host: #{n} {name}: sending the reply ({} bytes): {e}; answering STATUS_BUFFER_TOO_SMALL", data.len());
+            if !sh.send_reply(channel, trans, &data, &format!("#{n} {name}")) {
                 st.stats.errors += 1;
-                let _ = send_packet(
-                    sh.tx.as_ref(),
-                    channel,
-                    PacketType::Completion,
-                    trans,
-                    &status_bytes(STATUS_BUFFER_TOO_SMALL),
-                );
             }
             for m in &post {
                 sh.send_host(&st, m);
@@ -1746,16 +1773,11 @@ impl Host {
             .name("reply".into())
             .spawn(move || {
                 std::thread::sleep(Duration::from_millis(latency));
-                if let Err(e) = send_packet(
-                    sh2.tx.as_ref(),
-                    channel,
-                    PacketType::Completion,
-                    trans,
-                    &data,
-                ) {
-                    eprintln!("dxg-host: #{n}: sending the delayed reply: {e}");
+                let sent = sh2.send_reply(channel, trans, &data, &format!("#{n} {name} (delayed)"));
+                let mut st = lock(&sh2.st);
+                if !sent {
+                    st.stats.errors += 1;
                 }
-                let st = lock(&sh2.st);
                 for m in &post {
                     sh2.send_host(&st, m);
                 }

@@ -230,27 +230,6 @@ fn execute<'a>(
             }
         };
         let r = match cmd {
-            Cmd::Nop { .. } => Ok(()),
-            Cmd::Fill {
-                gpu_va,
-                length,
-                value,
-            } => fill_va(&st, key, gpu_va, length, value),
-            Cmd::Copy {
-                src_va,
-                dst_va,
-                length,
-            } => read_va(&st, key, src_va, length).and_then(|d| write_va(&st, key, dst_va, &d)),
-            Cmd::Timestamp { gpu_va } => write_va(&st, key, gpu_va, &monotonic_ns().to_le_bytes()),
-            Cmd::Signal { fence, value } => match fence_of(&st, key.0, fence.value()) {
-                Ok(f) => {
-                    let ev = st.signal_fence(f, value, false);
-                    sh.send_events(&st, &ev);
-                    sh.cv.notify_all();
-                    Ok(())
-                }
-                Err(e) => Err(e),
-            },
             Cmd::Wait { fence, value } => {
                 let f = match fence_of(&st, key.0, fence.value()) {
                     Ok(f) => f,
@@ -284,6 +263,7 @@ fn execute<'a>(
                 }
                 Ok(())
             }
+            cmd => run_cmd(sh, &mut st, key, cmd).map(|ev| sh.send_events(&st, &ev)),
         };
         if let Err(mut e) = r {
             e.msg = format!("{} (command at offset {at})", e.msg);
@@ -291,6 +271,134 @@ fn execute<'a>(
         }
     }
     (st, Ok(()))
+}
+
+/// Runs `cmd`, any command but WAIT; the guest events to send.
+fn run_cmd(
+    sh: &Shared,
+    st: &mut State,
+    key: (u32, usize),
+    cmd: Cmd,
+) -> Result<Vec<u64>, ExecError> {
+    match cmd {
+        Cmd::Nop { .. } => Ok(Vec::new()),
+        Cmd::Fill {
+            gpu_va,
+            length,
+            value,
+        } => fill_va(st, key, gpu_va, length, value).map(|()| Vec::new()),
+        Cmd::Copy {
+            src_va,
+            dst_va,
+            length,
+        } => read_va(st, key, src_va, length)
+            .and_then(|d| write_va(st, key, dst_va, &d))
+            .map(|()| Vec::new()),
+        Cmd::Timestamp { gpu_va } => {
+            write_va(st, key, gpu_va, &monotonic_ns().to_le_bytes()).map(|()| Vec::new())
+        }
+        Cmd::Signal { fence, value } => {
+            let f = fence_of(st, key.0, fence.value())?;
+            let ev = st.signal_fence(f, value, false);
+            sh.cv.notify_all();
+            Ok(ev)
+        }
+        Cmd::Wait { .. } => Err(dma_fault("WAIT cannot run here".into())),
+    }
+}
+
+/// Most bytes an operation run by the dispatcher may fill or copy (more
+/// goes to the context's worker, so that the dispatcher keeps answering).
+const RUN_NOW_MAX_BYTES: u64 = 1 << 20;
+
+/// Runs `op` of context `ctx` at once on the dispatching thread, which
+/// holds the state, when nothing makes it wait: no test knob holds it, the
+/// context's worker has nothing queued or running before it, and it waits
+/// for nothing (a WAIT that is not satisfied yet, a stall, an execution
+/// latency). A submission's completion then costs no thread hand-off.
+/// Guest events to send go to `events`. The operation back if it must be
+/// queued.
+pub fn run_now(
+    sh: &Shared,
+    st: &mut State,
+    ctx: u32,
+    op: Op,
+    events: &mut Vec<u64>,
+) -> Result<(), Op> {
+    let (key, idle) = match st.objects.get(&ctx) {
+        Some(o) => match (&o.kind, o.adapter) {
+            (Kind::Context { queue, busy, .. }, Some(a)) => {
+                ((o.process, a), queue.is_empty() && !*busy)
+            }
+            _ => return Err(op),
+        },
+        None => return Err(op),
+    };
+    if st.hold || !idle || st.context_failed(ctx) {
+        return Err(op);
+    }
+    match op {
+        Op::Submit { va, len, null } => {
+            if st.stall_next > 0 || sh.cfg.exec_latency_ms > 0 {
+                return Err(op);
+            }
+            if null {
+                return Ok(());
+            }
+            let buf = match read_va(st, key, va, u64::from(len)) {
+                Ok(b) => b,
+                // Faults are reported by the worker, as for any submission.
+                Err(_) => return Err(op),
+            };
+            let mut bytes = 0u64;
+            for item in CmdIter::new(&buf) {
+                match item {
+                    Ok((_, Cmd::Wait { .. })) | Err(_) => return Err(op),
+                    Ok((_, Cmd::Fill { length, .. } | Cmd::Copy { length, .. })) => {
+                        bytes = bytes.saturating_add(length)
+                    }
+                    Ok(_) => {}
+                }
+            }
+            if bytes > RUN_NOW_MAX_BYTES {
+                return Err(op);
+            }
+            st.stats.submissions += 1;
+            for (at, cmd) in CmdIter::new(&buf).flatten() {
+                match run_cmd(sh, st, key, cmd) {
+                    Ok(ev) => events.extend(ev),
+                    Err(mut e) => {
+                        e.msg = format!("{} (command at offset {at})", e.msg);
+                        fail_context(sh, st, ctx, &e);
+                        break;
+                    }
+                }
+            }
+            Ok(())
+        }
+        Op::Wait(objs) => {
+            if objs
+                .iter()
+                .all(|(f, v)| !st.fences.contains_key(f) || st.fence_value(*f) >= *v)
+            {
+                Ok(())
+            } else {
+                Err(Op::Wait(objs))
+            }
+        }
+        Op::Signal {
+            fences,
+            events: mut ev,
+            rewind,
+        } => {
+            for (f, v) in fences {
+                ev.extend(st.signal_fence(f, v, rewind));
+            }
+            events.extend(ev);
+            sh.cv.notify_all();
+            Ok(())
+        }
+    }
 }
 
 /// Puts the context and its device into an error state: the queue is

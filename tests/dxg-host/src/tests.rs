@@ -797,6 +797,35 @@ fn gpu_va_and_submission_fill_copy_signal() {
 }
 
 #[test]
+fn ready_work_runs_on_the_dispatcher_and_keeps_its_order() {
+    let mut s = setup(cfg_with(1));
+    let f = s.fence.sync_object;
+    let other = s.g.fence(0, s.dev, 0);
+    // Nothing before it and nothing to wait for: done when the reply comes.
+    assert_eq!(s.run(&[Cmd::Signal { fence: f, value: 1 }]), STATUS_SUCCESS);
+    assert_eq!(s.g.fence_value(&s.fence), 1);
+    // Behind a WAIT that is not satisfied, a ready submission queues.
+    let w = Cmd::Wait {
+        fence: other.sync_object,
+        value: 1,
+    };
+    assert_eq!(s.run_at(s.ctx, 0, &[w]), STATUS_SUCCESS);
+    let sig = Cmd::Signal { fence: f, value: 2 };
+    assert_eq!(s.run_at(s.ctx, 512, &[sig]), STATUS_SUCCESS);
+    // (Run at once, it would have signalled before the reply.)
+    assert_eq!(s.g.fence_value(&s.fence), 1);
+    // Another context signals what the first waits for: both complete.
+    let ctx2 = s.g.context(0, s.dev);
+    let sig2 = Cmd::Signal {
+        fence: other.sync_object,
+        value: 1,
+    };
+    assert_eq!(s.run_at(ctx2, 1024, &[sig2]), STATUS_SUCCESS);
+    assert!(s.wait_fence(&s.fence, 2));
+    assert!(s.g.host.wait_idle(T));
+}
+
+#[test]
 fn reserve_update_free_va() {
     let mut s = setup(cfg_with(1));
     let (dev, p) = (s.dev, s.g.process);
