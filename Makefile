@@ -33,7 +33,7 @@ export DXG_KERNEL_FLAVOUR
 KDIR        = $$(cat $(OUT)/kernel.path)
 ROOTFS      = $$(cat $(OUT)/rootfs.path)
 
-.PHONY: all deps kernel rootfs igt module module-test tools payload check check-host check-guest \
+.PHONY: all deps kernel rootfs igt module module-test tools payload check check-host check-guest fuzz \
 	bench bench-run bench-trace bench-trace-run run clean distclean FORCE
 
 all: module tools
@@ -142,6 +142,22 @@ bench-run:
 	@$(HARNESS) --tests tests/bench --out $(CURDIR)/out/bench --filter "$(T)" \
 		--summary-file $(CURDIR)/out/bench/summary; \
 	for f in $(CURDIR)/out/bench/boot*/bench-*.out; do echo "== $$(basename $$f .out)"; cat $$f; done
+
+# The fuzzer's long run (tests/fuzz): tests/guest/fuzz.sh for FUZZ_SECONDS
+# (default 600) on the debug kernel, with FUZZ_SEED (default: the time);
+# results in out/fuzz.
+FUZZ_SECONDS ?= 600
+ifeq ($(origin FUZZ_SEED),undefined)
+FUZZ_SEED := $(shell date +%s)
+endif
+fuzz: payload
+	@echo $(FUZZ_SECONDS) >$(OUT)/payload/fuzz-seconds
+	@echo $(FUZZ_SEED) >$(OUT)/payload/fuzz-seed
+	@cp tests/fuzz/*.sh $(OUT)/payload/tests/
+	@rm -rf $(CURDIR)/out/fuzz
+	@echo "fuzz: seed $(FUZZ_SEED), $(FUZZ_SECONDS) s"
+	@$(HARNESS) --tests tests/fuzz --out $(CURDIR)/out/fuzz --summary-file $(CURDIR)/out/fuzz/summary; \
+		rc=$$?; rm -f $(OUT)/payload/fuzz-seconds $(OUT)/payload/fuzz-seed $(OUT)/payload/tests/fuzz-long.sh; exit $$rc
 
 # Where the time goes: traced round trips and submissions on the bench
 # kernel, cut into phases by tests/bench/trace/phases.py (traces kept in

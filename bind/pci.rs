@@ -96,8 +96,11 @@ pub(crate) struct VgpuFunction<'bound> {
 
 impl Drop for VgpuFunction<'_> {
     fn drop(&mut self) {
-        // Unplug: waits for the ioctls in progress; no new one starts.
+        // Unplug: waits for the ioctls in progress (their host requests
+        // fail at once meanwhile); no new one starts.
+        self.adapter.begin_unplug();
         drop(self.drm.take());
+        self.adapter.end_unplug();
         // Then no new job can come: let the host finish (bounded), then
         // fail what is left.
         self.adapter.shutdown();
@@ -177,6 +180,16 @@ impl pci::Driver for VgpuFunctionDriver {
             );
             return Err(EPROBE_DEFER);
         };
+        if vm.channel().dead().is_some() {
+            // Its host is lost (a timeout, a failed SETIOSPACEREGION): no
+            // device could be created; wait for the channel's next offer.
+            dev_info!(
+                pdev.as_ref(),
+                "vGPU function for channel {} waits for a live VM-level channel\n",
+                crate::GuidText::new(&mb.guid).as_str()
+            );
+            return Err(EPROBE_DEFER);
+        }
         let vgpu_luid = if standin {
             vgpu.vgpu_luid()
         } else {

@@ -400,16 +400,35 @@ impl DxgFile {
         let d = f.device(req.device)?;
         f.objects.lock().contexts.check_room()?;
         let c = HostContext::create(
-            d,
+            d.clone(),
             req.node,
             req.engine_affinity,
             &priv_data,
             f.stats.clone(),
         )?;
-        let mut o = f.objects.lock();
-        let id = o.next_id()?;
-        o.contexts.insert(id, c)?;
-        req.context = id;
+        let refused = {
+            let mut o = f.objects.lock();
+            // The device may have been destroyed meanwhile (its contexts
+            // with it): then the new context must not outlive it.
+            let err = match o.devices.get(req.device) {
+                Ok(now) if Arc::ptr_eq(&now, &d) => None,
+                _ => Some(ENOENT),
+            };
+            match err {
+                Some(e) => Some(e),
+                None => {
+                    let id = o.next_id()?;
+                    o.contexts.insert(id, c.clone())?;
+                    req.context = id;
+                    None
+                }
+            }
+        };
+        if let Some(e) = refused {
+            // Destroyed on the host outside the lock.
+            drop(c);
+            return Err(e);
+        }
         Ok(0)
     }
 
@@ -450,6 +469,7 @@ impl DxgFile {
         let f = file.inner();
         let priv_data = read_user_vec(req.priv_data, req.priv_size, uapi::DXG_PRIV_MAX)?;
         let d = f.device(req.device)?;
+        gem::check_memory(size)?;
         let obj = DxgGem::new(dev, size, Default::default(), GemArgs { priv_data })?;
         gem::share_pages(&obj)?;
         gem::allocation_in(&obj, &f, req.device, &d)?;

@@ -16,6 +16,7 @@
 
 use kernel::page::PAGE_SIZE;
 use kernel::{
+    bindings,
     drm::{self, gem},
     new_mutex,
     prelude::*,
@@ -41,7 +42,9 @@ struct Binding {
 }
 
 struct GemState {
-    /// The pages as the host sees them; set right after creation.
+    /// The pages as the host sees them; set right after creation. Torn
+    /// down when the object is freed, before its shmem file is truncated
+    /// (that file's final fput() is deferred past the free callback).
     gpadl: Option<Gpadl>,
     bindings: KVec<Binding>,
 }
@@ -104,6 +107,34 @@ impl gem::DriverObject for DxgObject {
             }
         }
     }
+}
+
+/// The share of the guest's RAM that pinned GEM pages never take: an
+/// object is created only if MemAvailable stays above `RAM >>
+/// RESERVE_SHIFT` (1/8) with its pages taken.
+const RESERVE_SHIFT: u32 = 3;
+
+/// Whether an object of `size` bytes may pin its pages now: `ENOMEM`
+/// unless the guest keeps 1/8 of its RAM available afterwards. Its pages
+/// are pinned for its whole life and the shmem allocation does not wake
+/// the OOM killer (`__GFP_RETRY_MAYFAIL`), so without this check a large
+/// object would take the memory that other processes (the OOM killer's
+/// victims) then lack. The pages are charged to the caller's memory
+/// cgroup as they are allocated (shmem page cache is).
+pub(crate) fn check_memory(size: usize) -> Result {
+    // SAFETY: `sysinfo` is plain integers (and an empty trailing array):
+    // all zeroes is a valid value.
+    let mut info: bindings::sysinfo = unsafe { core::mem::MaybeUninit::zeroed().assume_init() };
+    // SAFETY: `info` is a valid `sysinfo` to fill.
+    unsafe { bindings::si_meminfo(&mut info) };
+    // SAFETY: reads global counters only.
+    let available = unsafe { bindings::si_mem_available() };
+    let available = usize::try_from(available).unwrap_or(0);
+    let reserve = info.totalram >> RESERVE_SHIFT;
+    if (size / PAGE_SIZE).saturating_add(reserve) > available {
+        return Err(ENOMEM);
+    }
+    Ok(())
 }
 
 /// Share the pages of `obj` with the host (once, at creation).

@@ -26,7 +26,10 @@ use kernel::{
 };
 
 use crate::host::{
-    request::{call, call_msg, check_status, decode_raw, encode_msg, errno, proto_err, Message},
+    request::{
+        call, call_as, call_msg, call_msg_as, check_status, decode_raw, encode_msg, errno,
+        proto_err, Message,
+    },
     vm::Vm,
 };
 use crate::proto::{
@@ -190,13 +193,20 @@ impl Adapter {
 
     /// Send the fixed-size command `cmd` and wait for the reply.
     pub(crate) fn request<C: Command>(&self, cmd: &C, max_reply: usize) -> Result<ReplyBuf> {
-        call(self.channel(), &self.framing, cmd, max_reply)
+        call_as(
+            self.channel(),
+            self.event_owner(),
+            &self.framing,
+            cmd,
+            max_reply,
+        )
     }
 
     /// Send the fixed-size VM-level command `cmd` on the VM-level channel.
     pub(crate) fn request_global<C: Command>(&self, cmd: &C, max_reply: usize) -> Result<ReplyBuf> {
-        call(
+        call_as(
             self.vm.channel(),
+            self.event_owner(),
             &Framing::new(self.version, Luid::ZERO),
             cmd,
             max_reply,
@@ -205,7 +215,13 @@ impl Adapter {
 
     /// Send the variable-size message `msg` and wait for the reply.
     pub(crate) fn request_msg(&self, msg: &dyn Message, max_reply: usize) -> Result<ReplyBuf> {
-        call_msg(self.channel(), &self.framing, msg, max_reply)
+        call_msg_as(
+            self.channel(),
+            self.event_owner(),
+            &self.framing,
+            msg,
+            max_reply,
+        )
     }
 
     /// Send a message of a submission (`msg`, with a bare-NTSTATUS reply):
@@ -217,7 +233,10 @@ impl Adapter {
             let buf = encode_msg(&self.framing, msg, true)?;
             self.vm.channel().send_async(&buf)
         } else {
-            check_status(&self.request_msg(msg, 8)?)
+            // Not on the adapter's behalf: a context worker's request of a
+            // job already pending is never aborted by an unbind (its fence
+            // must tell what the host did).
+            check_status(&call_msg(self.channel(), &self.framing, msg, 8)?)
         }
     }
 
@@ -236,6 +255,31 @@ impl Adapter {
         }
         let buf = encode_msg(&self.framing, msg, true)?;
         self.vm.channel().try_send_async(&buf)
+    }
+
+    /// The adapter's DRM device is about to be unplugged, which waits for
+    /// the ioctls in progress: fail their requests waiting for the host at
+    /// once (`ENODEV`), and later ones, until [`end_unplug`](Self::end_unplug),
+    /// so that a silent host cannot hold the unplug (and, through the
+    /// global unplug SRCU, every other DRM device's) for `timeout_ms`.
+    /// Context workers' requests are not affected.
+    pub(crate) fn begin_unplug(&self) {
+        let owner = self.event_owner();
+        for ch in [&*self.vgpu, &**self.vm.channel()] {
+            if ch.abort_owner(owner).is_err() {
+                // Out of memory: the waiters in flight were failed; later
+                // ones wait (bounded by the request timeout).
+                pr_warn!("unplug: cannot keep new requests from the host\n");
+            }
+        }
+    }
+
+    /// The DRM device is unplugged: the adapter's requests (teardown of
+    /// what files still hold) go to the host again.
+    pub(crate) fn end_unplug(&self) {
+        let owner = self.event_owner();
+        self.vgpu.allow_owner(owner);
+        self.vm.channel().allow_owner(owner);
     }
 
     /// The adapter is being unbound: from now on its contexts send no more

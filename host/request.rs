@@ -3,7 +3,7 @@
 //! Host requests: the one way the host layer talks to the host.
 //!
 //! A request is a protocol message encoded with the protocol module and
-//! sent with [`Channel::request`], which returns the host's reply bytes.
+//! sent with [`Channel::request_as`], which returns the host's reply bytes.
 //! Everything here turns protocol results into kernel errors the same way:
 //! [`proto_err`] for a decoding error, [`errno`] for a host status, and
 //! [`check_status`] / [`decode_raw`] for the two shapes of reply.
@@ -41,10 +41,21 @@ pub(crate) fn call<C: Command>(
     cmd: &C,
     max_reply: usize,
 ) -> Result<ReplyBuf> {
+    call_as(channel, 0, framing, cmd, max_reply)
+}
+
+/// [`call`] on behalf of `owner` (see [`Channel::request_as`]).
+pub(crate) fn call_as<C: Command>(
+    channel: &Channel,
+    owner: u64,
+    framing: &Framing,
+    cmd: &C,
+    max_reply: usize,
+) -> Result<ReplyBuf> {
     let mut msg = MsgBuf::zeroed(command_len::<C>(framing), GFP_KERNEL)?;
     let n = encode_command(cmd, framing, &mut msg).map_err(proto_err)?;
     msg.truncate(n);
-    channel.request(&msg, max_reply)
+    channel.request_as(owner, &msg, max_reply)
 }
 
 /// A variable-size guest-to-host message of the protocol module.
@@ -105,8 +116,19 @@ pub(crate) fn call_msg(
     msg: &dyn Message,
     max_reply: usize,
 ) -> Result<ReplyBuf> {
+    call_msg_as(channel, 0, framing, msg, max_reply)
+}
+
+/// [`call_msg`] on behalf of `owner` (see [`Channel::request_as`]).
+pub(crate) fn call_msg_as(
+    channel: &Channel,
+    owner: u64,
+    framing: &Framing,
+    msg: &dyn Message,
+    max_reply: usize,
+) -> Result<ReplyBuf> {
     let buf = encode_msg(framing, msg, false)?;
-    channel.request(&buf, max_reply)
+    channel.request_as(owner, &buf, max_reply)
 }
 
 /// Check a bare-NTSTATUS reply: its errno if the host failed the request.

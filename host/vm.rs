@@ -215,16 +215,35 @@ impl Vm {
         let len = mem.len() as u64;
         let range = IoRange::new(start, len).map_err(proto_err)?;
         let framing = Framing::new(VERSION, Luid::ZERO);
-        let reply = call(
+        let registered = call(
             &self.channel,
             &framing,
             &SetIoSpaceRegion::new(start, len),
             8,
-        )?;
-        decode_status(&reply)
-            .map_err(proto_err)?
-            .check()
-            .map_err(errno)?;
+        )
+        .and_then(|reply| {
+            decode_status(&reply)
+                .map_err(proto_err)?
+                .check()
+                .map_err(errno)
+        });
+        if let Err(e) = registered {
+            // dxgkrnl sends it once, at start-up, and gives up on the host
+            // if it fails; whether the host registered the range is
+            // unknown, and a second registration is not known to be
+            // accepted. So no device can get monitored fences from this
+            // host: lose it (its adapters go) rather than keep adapters
+            // that fail every device creation. A new VM-level channel (the
+            // host's restart) starts afresh.
+            if self.channel.dead().is_none() {
+                pr_err!(
+                    "SETIOSPACEREGION failed ({:?}): declaring the host lost\n",
+                    e
+                );
+                self.channel.declare_lost();
+            }
+            return Err(e);
+        }
         let space = Arc::new(IoSpace { range, mem }, GFP_KERNEL)?;
         *io = Some(space.clone());
         Ok(space)

@@ -3,7 +3,7 @@
 //! A channel to the host: requests, replies and notifications.
 //!
 //! [`Channel`] is the transport seam. Everything above it (adapters, the
-//! VM object, DRM ioctls) sends a request with [`Channel::request`] and gets
+//! VM object, DRM ioctls) sends a request with [`Channel::request_as`] and gets
 //! the host's reply bytes or an error; it never sees how packets move. Below
 //! it, a [`Link`] moves VMBus packets: the loopback link of the test
 //! transport or (later) a real VMBus channel. Both deliver what the host
@@ -198,7 +198,7 @@ enum ReplyState {
 /// with a small reply (most of them) allocates nothing.
 const INLINE_REPLY: usize = 128;
 
-/// A reply as [`Channel::request`] returns it.
+/// A reply as [`Channel::request_as`] returns it.
 pub(crate) type ReplyBuf = SmallBuf<INLINE_REPLY>;
 
 /// The reply slot of one request.
@@ -252,6 +252,9 @@ struct Pending {
     /// Written under [`Channel::state`] only (when the request is queued),
     /// and read there by the receive path.
     trans_id: Atomic<u64>,
+    /// On whose behalf it waits ([`Channel::request_as`]; 0: nobody's);
+    /// written like `trans_id`.
+    owner: Atomic<u64>,
     /// Protects the reply slot; written by the receive path, read by the
     /// waiter.
     #[pin]
@@ -267,8 +270,9 @@ impl Pending {
 
     /// Make it the slot of a new request (the caller holds the channel's
     /// state lock: lock order).
-    fn arm(&self, trans_id: u64, max: usize, heap: KVec<u8>) {
+    fn arm(&self, trans_id: u64, owner: u64, max: usize, heap: KVec<u8>) {
         self.trans_id.store(trans_id, Relaxed);
+        self.owner.store(owner, Relaxed);
         let mut r = self.reply.lock();
         r.state = ReplyState::Waiting;
         r.max = max;
@@ -304,6 +308,9 @@ struct ChannelState {
     /// The link; taken out when the channel dies, which also breaks the
     /// reference cycle between a loopback link and its channel.
     link: Option<Arc<Link>>,
+    /// Owners whose requests fail at once with `ENODEV` (see
+    /// [`Channel::abort_owner`]).
+    aborted: KVec<u64>,
 }
 
 /// How many complaints about bad host packets a channel logs before it
@@ -363,6 +370,7 @@ impl Channel {
                     idle,
                     dead: None,
                     link: Some(link),
+                    aborted: KVec::new(),
                 }, "dxg_channel_state"),
             }),
             GFP_KERNEL,
@@ -402,8 +410,10 @@ impl Channel {
     /// the channel's death error (`ENODEV` after a rescind), `ETIMEDOUT`
     /// after the channel timeout (the channel is then dead), `EINTR` on a
     /// fatal signal (the caller is being killed; the host may or may not
-    /// have acted), `EPROTO` for a reply larger than `max_reply`.
-    pub(crate) fn request(&self, msg: &[u8], max_reply: usize) -> Result<ReplyBuf> {
+    /// have acted), `EPROTO` for a reply larger than `max_reply`, and
+    /// `ENODEV` at once for a request of an `owner` (0: nobody's) whose
+    /// requests [`abort_owner`](Self::abort_owner) fails.
+    pub(crate) fn request_as(&self, owner: u64, msg: &[u8], max_reply: usize) -> Result<ReplyBuf> {
         let max = vmbus::align8(max_reply).ok_or(EINVAL)?;
         let heap = if max > INLINE_REPLY {
             KVec::with_capacity(max, GFP_KERNEL)?
@@ -411,7 +421,7 @@ impl Channel {
             KVec::new()
         };
         let link = self.live_link()?;
-        let pending = self.queue_slot(max, heap)?;
+        let pending = self.queue_slot(owner, max, heap)?;
         let trans_id = pending.trans_id();
         let r = match link.send_retrying(msg, trans_id, true) {
             Ok(()) => {
@@ -429,7 +439,7 @@ impl Channel {
 
     /// A request slot (an idle one if there is one) for a reply of at
     /// most `max` bytes, in the pending list under a new transaction id.
-    fn queue_slot(&self, max: usize, heap: KVec<u8>) -> Result<Arc<Pending>> {
+    fn queue_slot(&self, owner: u64, max: usize, heap: KVec<u8>) -> Result<Arc<Pending>> {
         let mut st = self.state.lock();
         let p = match st.idle.pop() {
             Some(p) => p,
@@ -438,6 +448,7 @@ impl Channel {
                 let p = Arc::pin_init(
                     pin_init!(Pending {
                         trans_id: Atomic::new(0),
+                        owner: Atomic::new(0),
                         reply <- new_spinlock_irq!(Reply {
                             state: ReplyState::Waiting,
                             max: 0,
@@ -456,9 +467,12 @@ impl Channel {
         if let Some(e) = st.dead {
             return Err(e);
         }
+        if owner != 0 && st.aborted.contains(&owner) {
+            return Err(ENODEV);
+        }
         let trans_id = st.next_trans_id;
         st.next_trans_id = trans_id.checked_add(1).unwrap_or(1);
-        p.arm(trans_id, max, heap);
+        p.arm(trans_id, owner, max, heap);
         st.pending.push(p.clone(), GFP_ATOMIC)?;
         Ok(p)
     }
@@ -534,6 +548,41 @@ impl Channel {
     pub(crate) fn declare_lost(&self) {
         self.kill(ENODEV);
         (self.lost)(self);
+    }
+
+    /// Fail the requests of `owner` (not 0) in flight with `ENODEV`, and
+    /// every later one at once, until [`allow_owner`](Self::allow_owner):
+    /// an unbinding adapter's waiters must not hold up the unplug of its
+    /// DRM device (which waits for the ioctls in progress) until the host
+    /// answers or the request times out. The host may still act on what
+    /// it was sent; the adapter is going away.
+    pub(crate) fn abort_owner(&self, owner: u64) -> Result {
+        let mut aborted = KVec::new();
+        let r = {
+            let mut st = self.state.lock();
+            let r = if st.aborted.contains(&owner) {
+                Ok(())
+            } else {
+                st.aborted.push(owner, GFP_ATOMIC).map_err(Error::from)
+            };
+            for p in st.pending.iter() {
+                if p.owner.load(Relaxed) == owner && aborted.push(p.clone(), GFP_ATOMIC).is_err() {
+                    break;
+                }
+            }
+            r
+        };
+        // Outside the state lock, as the receive path does.
+        for p in aborted {
+            p.finish(ReplyState::Failed(ENODEV), None);
+        }
+        r
+    }
+
+    /// Let `owner`'s requests go to the host again (after
+    /// [`abort_owner`](Self::abort_owner)).
+    pub(crate) fn allow_owner(&self, owner: u64) {
+        self.state.lock().aborted.retain(|o| *o != owner);
     }
 
     /// Mark the channel dead and fail every waiter with `err`.

@@ -40,7 +40,10 @@ use kernel::{
     types::ScopeGuard,
 };
 
-use crate::proto::{consts::RING_SIZE, Guid};
+use crate::proto::{
+    consts::{MAX_MESSAGE_SIZE, RING_SIZE},
+    Guid,
+};
 use crate::sys::{self, revocable::SrcuRevocable};
 use crate::vmbus::{
     channel::{PacketSource, Target},
@@ -236,6 +239,10 @@ impl HvLink {
     /// which `dev`'s remove must do.
     pub(crate) fn open(dev: HvDevice) -> Result<(Arc<Self>, OpenChannel)> {
         let ring = u32::try_from(RING_SIZE).map_err(|_| EINVAL)?;
+        // The largest message of the protocol (dxgkrnl's
+        // DXG_MAX_VM_BUS_PACKET_SIZE): without it Linux reads at most 4 KiB
+        // of each packet.
+        let max_pkt = u32::try_from(MAX_MESSAGE_SIZE).map_err(|_| EINVAL)?;
         let link = Arc::pin_init(
             try_pin_init!(HvLink {
                 dev <- SrcuRevocable::new(dev),
@@ -249,7 +256,7 @@ impl HvLink {
         // SAFETY: valid device; `ctx` stays valid while the channel is open
         // (the `OpenChannel` holds the link and closes first).
         kernel::error::to_result(unsafe {
-            sys::dxg_hv_open(dev.as_ptr(), ring, Some(channel_callback), ctx)
+            sys::dxg_hv_open(dev.as_ptr(), ring, max_pkt, Some(channel_callback), ctx)
         })?;
         // INVARIANT: opened just above, with `link` as the callback
         // context; only this `OpenChannel`'s drop revokes `link.dev`, right

@@ -28,9 +28,14 @@ u64 dxg_hv_mmio_size(struct hv_device *hdev)
 	return (u64)hdev->channel->offermsg.offer.mmio_megabytes << 20;
 }
 
-int dxg_hv_open(struct hv_device *hdev, u32 ring_size,
+int dxg_hv_open(struct hv_device *hdev, u32 ring_size, u32 max_pkt_size,
 		void (*callback)(void *context), void *context)
 {
+	/*
+	 * Before vmbus_open(): it sizes the inbound packet buffer from it, and
+	 * the 4 KiB default would truncate every larger packet read.
+	 */
+	hdev->channel->max_pkt_size = max_pkt_size;
 	return vmbus_open(hdev->channel, ring_size, ring_size, NULL, 0,
 			  callback, context);
 }

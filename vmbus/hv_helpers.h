@@ -19,7 +19,12 @@ void dxg_hv_instance(struct hv_device *hdev, u8 *guid);
 /* The size of the MMIO range the offer asks for (VM-level channel). */
 u64 dxg_hv_mmio_size(struct hv_device *hdev);
 
-int dxg_hv_open(struct hv_device *hdev, u32 ring_size,
+/*
+ * Open the channel with rings of @ring_size bytes each way, reading host
+ * packets of up to @max_pkt_size bytes (the channel's max_pkt_size, as
+ * dxgkrnl's dxgvmbuschannel_init() sets it).
+ */
+int dxg_hv_open(struct hv_device *hdev, u32 ring_size, u32 max_pkt_size,
 		void (*callback)(void *context), void *context);
 void dxg_hv_close(struct hv_device *hdev);
 /* One in-band packet (-EAGAIN: ring full). */

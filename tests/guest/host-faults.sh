@@ -5,7 +5,9 @@
 # clean errno within a bounded time, never a splat (the harness checks the
 # kernel log), a host that stops answering loses its adapter (the DRM
 # device is unplugged), and the adapter recovers once the host behaves.
-# dxg-test: timeout=400
+# Then each fault class on SETIOSPACEREGION, the setup message of the
+# first device: the host is lost cleanly, and a restarted one works.
+# dxg-test: timeout=900
 # dxg-qemu: -device pci-testdev
 . "$DXG_TESTS/lib.sh"
 
@@ -52,6 +54,35 @@ for class in truncated oversized unknown-status pending garbage wrong-trans-id n
 	wrong-trans-id|no-reply|rescind-in-flight) recover $class ;;
 	esac
 	dxg-query $node >/dev/null || fail "$class: no clean query afterwards"
+done
+
+# Setup: every fault class on SETIOSPACEREGION (sent once, at the first
+# device creation): the creation fails and the host is declared lost (its
+# adapter goes: no device that looks alive and fails every call), or, for
+# STATUS_PENDING (a success status) and garbage that happens to decode as
+# success, everything works; a restarted
+# host brings the adapter back with a working IO space.
+for class in truncated oversized unknown-status pending garbage wrong-trans-id no-reply; do
+	host_stop
+	wait_for 30 adapters_are 0 || fail "$class: adapter still bound after the host stopped"
+	host_start --adapters 1 --seed 7 --fault "$class:cmd=set-io-space-region:count=1"
+	wait_for 60 adapters_are 1 || { host_log; fail "$class: the adapter did not open"; }
+	node=$(dxg_render_nodes)
+	out=$(dxg-example $node 2>&1); rc=$?
+	echo "SETIOSPACEREGION $class: rc=$rc $(echo "$out" | tail -n1)"
+	if [ $rc -ne 0 ]; then
+		wait_for 20 adapters_are 0 || fail "$class: adapter still bound after SETIOSPACEREGION failed"
+		dmesg | grep -q "SETIOSPACEREGION failed\|declaring the host lost" || fail "$class: no log line"
+	else
+		# STATUS_PENDING is a success status (NT_SUCCESS(), as dxgkrnl's
+		# ntstatus2int() takes it), and garbage may decode as success.
+		case $class in garbage|pending) ;; *) fail "$class: the device creation succeeded" ;; esac
+	fi
+	host_stop
+	wait_for 30 adapters_are 0 || fail "$class: adapter still bound after the host stopped"
+	host_start --adapters 1 --seed 7
+	wait_for 60 adapters_are 1 || { host_log; fail "$class: the adapter did not come back"; }
+	dxg-example $(dxg_render_nodes) >/dev/null || { host_log; fail "$class: no working device afterwards"; }
 done
 
 # Bring-up: a failing GETINTERNALADAPTERINFO leaves the function unbound.

@@ -1973,8 +1973,14 @@ impl Host {
                     ));
                 }
                 let count = |t: &str| st.objects.values().filter(|o| o.kind.tag() == t).count();
-                for t in ["process", "device", "context", "allocation", "sync object"] {
-                    out.push_str(&format!("{t}s {}\n", count(t)));
+                for (t, plural) in [
+                    ("process", "processes"),
+                    ("device", "devices"),
+                    ("context", "contexts"),
+                    ("allocation", "allocations"),
+                    ("sync object", "sync objects"),
+                ] {
+                    out.push_str(&format!("{plural} {}\n", count(t)));
                 }
                 out.push_str(&format!(
                     "workers {}\nheld {}\nstalled {}\nstall-next {}\nqueued {}\n",

@@ -20,6 +20,11 @@
 //!   complete, the adapter works afterwards.
 //! * `stopped NODE --kill PID`: SUBMIT returns with the host stopped
 //!   (SIGSTOP), the wait times out with ETIME, SIGCONT completes it;
+//! * `race NODE`: CONTEXT_CREATE racing DEVICE_DESTROY of its device
+//!   leaves no context behind (in the file or on the host);
+//! * `stalled NODE --kill PID`: with the host stopped while it maps GEM
+//!   objects, a query times out and the client closes everything (the
+//!   pages are taken back from the host's mappings before they are freed);
 //! * `engine NODE`: fdinfo `drm-engine-gpu` grows while a job is in flight
 //!   (host held), counts overlapping contexts once, stops when idle;
 //! * `unplug rescind|pci --gone CMD --back CMD`: with open files, live
@@ -731,8 +736,10 @@ fn scenario_errors(path: &str) -> R {
         ("priv_size DXG_PRIV_MAX+1", {priv_data: big.as_ptr() as u64, priv_size: big.len() as u32}, E2BIG),
         ("bad priv_data pointer", {priv_data: BAD_PTR}, EFAULT),
         ("bo_size 2^62", {bo_size: 1 << 62}, E2BIG),
+        ("bo_size 4 GiB (more than the guest can pin)", {bo_size: 1 << 32}, ENOMEM),
     ];
     expect_cases("GEM_CREATE", rows, gc)?;
+    expect_ok("GEM_CREATE raw after the refused ones", gc(gbase))?;
 
     check("GEM_MMAP_OFFSET: success, flags, unknown handle");
     expect_ok("GEM_MMAP_OFFSET A", node.gem_mmap_offset(a.handle()))?;
@@ -858,6 +865,15 @@ fn scenario_errors(path: &str) -> R {
         Err(e) => return Err(format!("syncobj of failed submits: wait gave {}", ename(e))),
         Ok(()) => return Err("syncobj of failed submits got a (signaled) fence".into()),
     }
+    check("SYNCOBJ_WAIT with a huge handle count fails cleanly (no kernel WARNING)");
+    for count in [1u32 << 20, 1 << 28, u32::MAX] {
+        match syncobj_wait_count(&node, s2.handle().into(), count).map_err(|e| io_errno(&e)) {
+            Err(libc::ENOMEM | libc::EFAULT) => {}
+            Err(e) => return Err(format!("SYNCOBJ_WAIT of {count} handles: {}", ename(e))),
+            Ok(()) => return Err(format!("SYNCOBJ_WAIT of {count} handles succeeded")),
+        }
+    }
+    note("SYNCOBJ_WAIT of 2^20, 2^28 and 2^32-1 handles: ENOMEM or EFAULT");
 
     check("ESCAPE: XOR round trip (adapter, device, context) and errors");
     for (what, r) in [("adapter", 0), ("device", 1), ("context", 2)] {
@@ -1057,6 +1073,25 @@ fn scenario_errors(path: &str) -> R {
     drop((ma, mc, cmd));
     drop(dev);
     Ok(())
+}
+
+nix::ioctl_readwrite!(syncobj_wait_raw, b'd', 0xC3, drm_ffi::drm_syncobj_wait);
+
+/// DRM_IOCTL_SYNCOBJ_WAIT with `count` handles, of which only the first
+/// is readable: the DRM core must fail the handle array's allocation
+/// (or copy) without a page-allocator WARNING.
+fn syncobj_wait_count(node: &Node, handle: u32, count: u32) -> io::Result<()> {
+    let handles = [handle];
+    let mut w = drm_ffi::drm_syncobj_wait {
+        handles: handles.as_ptr() as u64,
+        count_handles: count,
+        ..Default::default()
+    };
+    // SAFETY: `w` is a valid drm_syncobj_wait; the kernel reads at most
+    // `count` handles from `handles` and fails with EFAULT beyond it.
+    unsafe { syncobj_wait_raw(node.as_fd().as_raw_fd(), &mut w) }
+        .map(drop)
+        .map_err(io::Error::from)
 }
 
 /// Waits with timeout 0 and without WAIT_FOR_SUBMIT: EINVAL if the
@@ -1346,12 +1381,22 @@ fn engine_ns(node: &Node) -> Result<u64, String> {
 /// out (ETIME), and after SIGCONT everything completes.
 fn scenario_stopped(path: &str, pid: Option<i32>) -> R {
     let pid = pid.ok_or("stopped needs --kill PID (of the host, to stop and continue)")?;
+    with_filled_rig(path, |node, rig| stopped_with(node, rig, pid))
+}
+
+/// Open `path`, create a device and a [`Rig`] whose buffers the host has
+/// written through its mappings (one FILL, checked), and run `f` on them.
+fn with_filled_rig(path: &str, f: impl FnOnce(&Node, Rig<'_>) -> R) -> R {
     let node = Node::open(path).map_err(|e| format!("open: {e}"))?;
     let dev = node
         .create_device()
         .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
     let mut rig = Rig::new(&dev, VA_BASE)?;
     rig.fill_check(0x10)?;
+    f(&node, rig)
+}
+
+fn stopped_with(node: &Node, mut rig: Rig<'_>, pid: i32) -> R {
     let t = node
         .create_syncobj(false)
         .map_err(|e| format!("syncobj: {e}"))?;
@@ -1389,6 +1434,158 @@ fn scenario_stopped(path: &str, pid: Option<i32>) -> R {
         .map_err(|e| format!("wait after SIGCONT: {e}"))?;
     verify("data after the last FILL", rig.md.as_slice(), 0x27)?;
     Ok(())
+}
+
+/// `stalled NODE --kill PID`: the host process is stopped (SIGSTOP) while
+/// it maps GEM objects it has written through its mappings, so it neither
+/// answers nor unmaps. A request times out (`ETIMEDOUT`, the module's
+/// `timeout_ms`), the host is declared lost, and the client closes its
+/// objects and the node while the stopped host still maps them: their
+/// pages must be taken back from the host's page tables before they are
+/// freed (the kernel checks a freed page cache page is not mapped; a
+/// splat fails the run). The host is killed at the end.
+fn scenario_stalled(path: &str, pid: Option<i32>) -> R {
+    let pid = pid.ok_or("stalled needs --kill PID (of the host, to stop and kill)")?;
+    let r = with_filled_rig(path, |node, rig| stalled_with(node, rig, pid));
+    if r.is_ok() {
+        note("device and node closed while the host was stopped");
+    }
+    // SAFETY: kill() has no memory effects.
+    unsafe {
+        libc::kill(pid, libc::SIGKILL);
+        libc::kill(pid, libc::SIGCONT);
+    }
+    r
+}
+
+fn stalled_with(node: &Node, rig: Rig<'_>, pid: i32) -> R {
+    check("host stopped: a query times out with ETIMEDOUT");
+    // SAFETY: kill() has no memory effects.
+    ensure(unsafe { libc::kill(pid, libc::SIGSTOP) } == 0, || {
+        format!("SIGSTOP {pid}: {}", io::Error::last_os_error())
+    })?;
+    let mut ty = [0u8; 4];
+    expect_err(
+        "QUERY_ADAPTER_INFO with the host stopped",
+        node.query_adapter_info(QAI_ADAPTERTYPE, &mut ty),
+        libc::ETIMEDOUT,
+    )?;
+    check("the client closes its GEM objects, device and node; the host still maps the pages");
+    drop(rig);
+    note("GEM objects closed while the host was stopped");
+    Ok(())
+}
+
+/// The host's live (devices, contexts), from `dxg-host ctl status`.
+fn host_devices_contexts(ctl: &HostCtl) -> R<(u64, u64)> {
+    let st = ctl.run("status")?;
+    let get = |k: &str| {
+        st.lines()
+            .find_map(|l| l.strip_prefix(k)?.trim().parse::<u64>().ok())
+            .ok_or_else(|| format!("host status has no `{k}` line: {st}"))
+    };
+    Ok((get("devices ")?, get("contexts ")?))
+}
+
+/// `race NODE`: CONTEXT_CREATE on a device that another thread destroys
+/// at the same time (DEVICE_DESTROY), 40 times with varying delays. The
+/// create fails with ENOENT, or it won and its context went with the
+/// device: either way no context outlives its device (SUBMIT and
+/// CONTEXT_DESTROY on it: ENOENT), and the host is left with as many
+/// devices and contexts as before (no orphan).
+fn scenario_race(path: &str, ctl: &HostCtl) -> R {
+    const ROUNDS: u32 = 40;
+    let node = Node::open(path).map_err(|e| format!("open: {e}"))?;
+    let fd = node.as_fd().as_raw_fd();
+    let before = host_devices_contexts(ctl)?;
+    check(&format!(
+        "{ROUNDS} rounds of CONTEXT_CREATE racing DEVICE_DESTROY of its device"
+    ));
+    let (mut won, mut lost) = (0, 0);
+    for round in 0..ROUNDS {
+        let mut dc = DrmDxgDeviceCreate {
+            size: std::mem::size_of::<DrmDxgDeviceCreate>() as u32,
+            ..Default::default()
+        };
+        // SAFETY: a plain struct without pointers.
+        nixr(unsafe { ioctl_device_create(fd, &mut dc) })
+            .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+        let dev = dc.device;
+        let (created, destroyed) = std::thread::scope(|sc| {
+            let h = sc.spawn(|| {
+                let mut cc = DrmDxgContextCreate {
+                    size: std::mem::size_of::<DrmDxgContextCreate>() as u32,
+                    device: dev,
+                    ..Default::default()
+                };
+                // SAFETY: a plain struct without pointers (no private data).
+                nixr(unsafe { ioctl_context_create(fd, &mut cc) }).map(|_| cc.context)
+            });
+            // Let the create get to the host, a little longer each round.
+            let spin = Instant::now();
+            while spin.elapsed() < Duration::from_micros(u64::from(round % 10) * 200) {
+                std::hint::spin_loop();
+            }
+            let dd = DrmDxgDeviceDestroy {
+                device: dev,
+                reserved: 0,
+            };
+            // SAFETY: a plain struct without pointers.
+            let destroyed = nixr(unsafe { ioctl_device_destroy(fd, &dd) });
+            let created = h
+                .join()
+                .unwrap_or_else(|_| Err(io::Error::other("panicked")));
+            (created, destroyed)
+        });
+        destroyed.map_err(|e| format!("round {round}: DEVICE_DESTROY: {e}"))?;
+        match created {
+            Ok(cid) => {
+                won += 1;
+                let sub = DrmDxgSubmit {
+                    size: std::mem::size_of::<DrmDxgSubmit>() as u32,
+                    context: cid,
+                    cmd_va: VA_BASE,
+                    cmd_size: 16,
+                    ..Default::default()
+                };
+                // SAFETY: a plain struct without pointers.
+                expect_err_quiet(
+                    &format!("round {round}: SUBMIT on the context of the destroyed device"),
+                    nixr(unsafe { ioctl_submit(fd, &sub) }),
+                    libc::ENOENT,
+                )?;
+                let cd = DrmDxgContextDestroy {
+                    context: cid,
+                    reserved: 0,
+                };
+                // SAFETY: a plain struct without pointers.
+                expect_err_quiet(
+                    &format!("round {round}: CONTEXT_DESTROY of it"),
+                    nixr(unsafe { ioctl_context_destroy(fd, &cd) }),
+                    libc::ENOENT,
+                )?;
+            }
+            Err(e) if io_errno(&e) == libc::ENOENT => lost += 1,
+            Err(e) => return Err(format!("round {round}: CONTEXT_CREATE: {e}")),
+        }
+    }
+    note(&format!(
+        "{won} creates finished first (their context went with the device), {lost} got ENOENT"
+    ));
+    let after = host_devices_contexts(ctl)?;
+    ensure(after == before, || {
+        format!("host (devices, contexts) {before:?} before, {after:?} after: orphans")
+    })?;
+    note(&format!("host devices and contexts as before: {after:?}"));
+    Ok(())
+}
+
+/// [`expect_err`] without the line for a success.
+fn expect_err_quiet<T>(what: &str, r: io::Result<T>, want: i32) -> R {
+    match r {
+        Err(e) if io_errno(&e) == want => Ok(()),
+        r => expect_err(what, r, want),
+    }
 }
 
 /// `engine NODE`: fdinfo's drm-engine-gpu as gputop reads it. With the
@@ -3362,7 +3559,7 @@ const USAGE: &str = "usage: dxg-uapi-test errors NODE | prime NODE | threads NOD
 /// The scenarios of queued submission.
 const USAGE_QUEUED: &str =
     "       queue NODE | signals NODE SECONDS | inflight NODE destroy|close|dead [--kill PID] |
-       stopped NODE --kill PID | lost NODE | device-lost NODE | count NODE N [--async]
+       stopped NODE --kill PID | stalled NODE --kill PID | race NODE | lost NODE | device-lost NODE | count NODE N [--async]
   [--control SOCK]: the host's control socket (default $DXG_HOST_SOCK or /run/dxg-host.sock)";
 
 /// Options of the scenarios that drive the host, anywhere after the
@@ -3424,6 +3621,8 @@ fn run(args: &[String]) -> R {
             scenario_inflight(n, mode, opts.kill, &ctl)
         }
         ["stopped", n] => scenario_stopped(n, opts.kill),
+        ["stalled", n] => scenario_stalled(n, opts.kill),
+        ["race", n] => scenario_race(n, &HostCtl::new(&opts)),
         ["lost", n] => scenario_lost(n, &ctl),
         ["device-lost", n] => scenario_device_lost(n),
         ["count", n, count] => scenario_count(n, number("N", count)?, opts.async_msg, &ctl),
