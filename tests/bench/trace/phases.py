@@ -60,7 +60,7 @@ def round_trips(evs):
 
 
 def submissions(evs):
-    """One dict of timestamps per submission whose wait slept."""
+    """One dict of timestamps per submission followed by a wait."""
     evs = list(evs)
     out, i = [], 0
     while i < len(evs):
@@ -81,11 +81,15 @@ def submissions(evs):
                 break
             elif name == "sched_switch" and f"prev_pid={me} " in rest and state == "wait":
                 d.setdefault("sleep", t)
-            elif name == "workqueue_execute_start":
+            elif name == "workqueue_execute_start" and "host" not in d:
+                # The context's worker, if the job went through it (it
+                # does not when the submitting thread sends it itself).
                 d.setdefault("worker", t)
-            elif name == "sched_switch" and "next_comm=dxg-host" in rest and "worker" in d:
+            elif name == "sched_switch" and "next_comm=dxg-host" in rest:
                 d.setdefault("host", t)
             elif name == "sched_switch" and "next_comm=ctx-" in rest and "host" in d:
+                # The host model's executor thread, if the job waited for
+                # it (it does not when the dispatcher runs it at once).
                 d.setdefault("executor", t)
             elif name == "dma_fence_signaled" and "driver=dxg " in rest:
                 d.setdefault("signalled", t)
@@ -95,7 +99,8 @@ def submissions(evs):
                 d["exit"] = t
                 break
             i += 1
-        if all(k in d for k in ("sleep", "executor", "woken", "exit")):
+        if all(k in d for k in ("host", "signalled", "exit")):
+            d.setdefault("woken", d["exit"])
             out.append(d)
     return out
 
@@ -127,13 +132,20 @@ def main(argv):
             ]
         else:
             rows = submissions(evs)
+            n = len(rows)
+            via_worker = sum(1 for r in rows if "worker" in r)
+            via_executor = sum(1 for r in rows if "executor" in r)
+            slept = sum(1 for r in rows if "sleep" in r)
+            print(f"{n} submissions: in {via_worker} a work item (the context's "
+                  f"worker) ran before dxg-host, in {via_executor} a context thread "
+                  f"of the host model ran afterwards (woken by its condition "
+                  f"variable), {slept} waits slept")
             phases = [
                 ("enter", "submitted", "DRM_IOCTL_DXG_SUBMIT"),
                 ("wait", "sleep", "DRM_IOCTL_SYNCOBJ_TIMELINE_WAIT until it sleeps"),
                 ("enter", "worker", "submit entry to the context's worker running"),
-                ("worker", "host", "worker to dxg-host running"),
-                ("host", "executor", "dxg-host to its executor thread running"),
-                ("executor", "signalled", "executor to the fence signalled"),
+                ("enter", "host", "submit entry to dxg-host running"),
+                ("host", "signalled", "dxg-host running to the fence signalled"),
                 ("signalled", "woken", "fence signalled to the waiter running"),
                 ("woken", "exit", "waiter back to user space"),
                 ("enter", "exit", "total"),
