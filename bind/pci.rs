@@ -218,7 +218,8 @@ impl pci::Driver for VgpuFunctionDriver {
             vgpu.instance(),
             mb.version,
             vgpu_luid,
-            kind == FunctionKind::ComputeOnly,
+            // A stand-in's PCI id does not tell: the host is asked.
+            (!standin).then_some(kind == FunctionKind::ComputeOnly),
         ) {
             Ok(a) => a,
             Err(e) => {
@@ -227,13 +228,12 @@ impl pci::Driver for VgpuFunctionDriver {
                     "cannot open the adapter: error {}\n",
                     e.to_errno()
                 );
-                // A channel that died (rescind, host lost) may come back:
-                // wait for it like for a channel not offered yet.
-                return Err(if e == ENODEV || e == ETIMEDOUT {
-                    EPROBE_DEFER
-                } else {
-                    e
-                });
+                // Whatever failed (a channel that died, a malformed or
+                // refused reply), the host may behave once its channel is
+                // offered again: wait for that like for a channel not
+                // offered yet (binding a channel retries deferred probes),
+                // instead of staying unbound until the module reloads.
+                return Err(EPROBE_DEFER);
             }
         };
         let adapter = Arc::new(adapter, GFP_KERNEL)?;

@@ -308,7 +308,7 @@ impl DxgFile {
         req.luid = a.luid().as_u64();
         req.uapi_version = uapi::DXG_UAPI_VERSION;
         req.host_version = a.version();
-        req.adapter_flags = if a.compute_only() {
+        req.adapter_flags = if a.compute_only()? {
             uapi::DXG_ADAPTER_COMPUTE_ONLY
         } else {
             0

@@ -35,7 +35,8 @@ use crate::host::{
 use crate::proto::{
     adapter::{
         decode_query_adapter_info_reply, AdapterInfoReply, CloseAdapter, GetInternalAdapterInfo,
-        OpenAdapter, OpenAdapterReply, QueryAdapterInfoMsg,
+        OpenAdapter, OpenAdapterReply, QueryAdapterInfoMsg, ADAPTER_TYPE_COMPUTE_ONLY,
+        QAI_ADAPTERTYPE,
     },
     decode_reply, Command, Framing, Guid, Handle, Luid,
 };
@@ -69,7 +70,12 @@ pub(crate) struct Adapter {
     /// dxgkio_enum_adapters() reports `struct dxgadapter`'s `luid`).
     luid: Luid,
     version: u32,
-    compute_only: bool,
+    /// Whether the adapter is compute only, if its PCI id tells (1414:008A
+    /// or 1414:008E); `None` for a stand-in function, whose host is asked
+    /// (see [`compute_only`](Self::compute_only)).
+    compute_only: Option<bool>,
+    /// The host's answer for a stand-in: 0 not asked yet, 1 no, 2 yes.
+    host_compute_only: Atomic<u32>,
     info: AdapterInfoReply,
     /// The host enabled asynchronous messages.
     async_msg: bool,
@@ -88,7 +94,7 @@ impl Adapter {
         instance: Guid,
         version: u32,
         vgpu_luid: Luid,
-        compute_only: bool,
+        compute_only: Option<bool>,
     ) -> Result<Self> {
         let mut framing = Framing::new(version, vgpu_luid);
         let reply = call(
@@ -135,6 +141,7 @@ impl Adapter {
             host_handle,
             version,
             compute_only,
+            host_compute_only: Atomic::new(0),
             info,
         };
         let mut desc = [0u8; 80];
@@ -144,7 +151,11 @@ impl Adapter {
             this.luid.high.get(),
             this.luid.low.get(),
             utf16_to_ascii(this.info.description(), &mut desc),
-            if compute_only { " (compute only)" } else { "" },
+            match compute_only {
+                Some(true) => " (compute only)",
+                Some(false) => "",
+                None => " (stand-in: the host tells whether it is compute only)",
+            },
             this.host_handle.value(),
         );
         Ok(this)
@@ -361,9 +372,24 @@ impl Adapter {
         self.version
     }
 
-    /// Whether the adapter is compute only (1414:008A).
-    pub(crate) fn compute_only(&self) -> bool {
-        self.compute_only
+    /// Whether the adapter is compute only: from the PCI id (1414:008A),
+    /// or, for a stand-in function, whose id cannot tell, from the host:
+    /// the ComputeOnly bit of its adapter type (QUERYADAPTERINFO of
+    /// `KMTQAITYPE_ADAPTERTYPE`, asked once, on first use).
+    pub(crate) fn compute_only(&self) -> Result<bool> {
+        if let Some(c) = self.compute_only {
+            return Ok(c);
+        }
+        match self.host_compute_only.load(Acquire) {
+            1 => return Ok(false),
+            2 => return Ok(true),
+            _ => {}
+        }
+        let mut word = [0u8; 4];
+        self.query_adapter_info(Handle::NULL, QAI_ADAPTERTYPE, &mut word)?;
+        let c = u32::from_le_bytes(word) & ADAPTER_TYPE_COMPUTE_ONLY != 0;
+        self.host_compute_only.store(if c { 2 } else { 1 }, Release);
+        Ok(c)
     }
 
     /// The host's description, as NUL-terminated UTF-8 in `out` (`c_char`

@@ -6,8 +6,9 @@
 # exactly the two dxg adapters, with distinct LUIDs, distinct render nodes
 # (those sysfs names dxg's), PCI bus ids of the stand-in functions, UAPI 1
 # and host protocol 40, and the host's adapter type (compute-only bit set
-# for the compute adapter only: stand-in functions are never 1414:008A, so
-# the kernel's own compute_only flag stays 0); drmdevice lists the same
+# for the compute adapter only) and QUERY_ADAPTER's compute-only flag with
+# it (a stand-in function is never 1414:008A, so the kernel asks the
+# host's adapter type instead of reading the PCI id); drmdevice lists the same
 # render nodes. Once the host is gone, dxg-info fails with a clear message unless
 # --allow-none.
 # dxg-test: timeout=240
@@ -39,9 +40,14 @@ echo "$out" | grep -q 'adapter_type=error' && fail "an adapter-type query failed
 # KMTQAITYPE_ADAPTERTYPE bit 11: compute only.
 echo "$out" | while read -r line; do
 	ty=$(echo "$line" | tr ' ' '\n' | sed -n 's/^adapter_type=//p')
+	co=$(echo "$line" | tr ' ' '\n' | sed -n 's/^compute_only=//p')
 	case "$line" in
-	*'description="dxg-host-compute"'*) [ $((ty & 0x800)) -ne 0 ] || fail "compute adapter: type $ty lacks compute-only";;
-	*) [ $((ty & 0x800)) -eq 0 ] || fail "render adapter: type $ty says compute-only";;
+	*'description="dxg-host-compute"'*)
+		[ $((ty & 0x800)) -ne 0 ] || fail "compute adapter: type $ty lacks compute-only"
+		[ "$co" = 1 ] || fail "compute adapter: QUERY_ADAPTER says compute_only=$co";;
+	*)
+		[ $((ty & 0x800)) -eq 0 ] || fail "render adapter: type $ty says compute-only"
+		[ "$co" = 0 ] || fail "render adapter: QUERY_ADAPTER says compute_only=$co";;
 	esac
 done || exit 1
 echo "$out" | grep -q 'description="dxg-host-compute"' || fail "compute adapter's description missing"
