@@ -59,10 +59,11 @@ igt: | $(OUT)
 
 # Two builds of the module, each into its own folder (MO=), each without a
 # single warning:
-#   make module        out/module/prod/dxg.ko, the module a user installs,
-#                      linted by clippy as it builds (CLIPPY=1);
+#   make module        out/module/prod/dxg.ko, the module a user installs;
 #   make module-test   out/module/test/dxg.ko, the test build (DXG_TEST=1:
 #                      the loopback transport and the pci-testdev stand-in).
+# Both are linted by clippy as they build (CLIPPY=1): the test machinery's
+# code is kernel code too.
 MODOUT := $(OUT)/module
 CLIPPY_DRIVER ?= /usr/bin/clippy-driver
 define build_module
@@ -77,7 +78,7 @@ module: kernel
 	$(call build_module,prod,CLIPPY=1 CLIPPY_DRIVER=$(CLIPPY_DRIVER))
 
 module-test: kernel
-	$(call build_module,test,DXG_TEST=1)
+	$(call build_module,test,DXG_TEST=1 CLIPPY=1 CLIPPY_DRIVER=$(CLIPPY_DRIVER))
 
 tools: deps
 	@$(CARGO) build -q --release --workspace --bins

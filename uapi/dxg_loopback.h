@@ -5,7 +5,8 @@
  *
  * Real Hyper-V cannot run under TCG, so tests move the host into a process
  * that opens /dev/dxg-loopback (root only; the module creates it when
- * loaded with loopback=1). The process offers and rescinds channels exactly
+ * loaded with loopback=1; one host at a time: open fails with EBUSY
+ * while another host is attached). The process offers and rescinds channels exactly
  * as the Hyper-V host would: every offered channel becomes a device that a
  * dxg driver binds, like a VMBus channel device. The bytes it reads and
  * writes are the bytes a VMBus ring buffer would carry.

@@ -35,7 +35,7 @@ use core::ptr::NonNull;
 use kernel::page::PAGE_SIZE;
 use kernel::{
     alloc::KVVec,
-    bindings, c_str, faux,
+    bindings, faux,
     fs::{File, Kiocb},
     iov::{IovIterDest, IovIterSource},
     miscdevice::{MiscDevice, MiscDeviceRegistration},
@@ -61,6 +61,10 @@ use crate::vmbus::{
 
 /// The name of the misc device, `/dev/dxg-loopback`.
 pub(crate) const DEVICE_NAME: &CStr = c"dxg-loopback";
+
+/// The name of a session's faux device, the parent of its channel
+/// devices (a child of the misc device).
+const FAUX_NAME: &CStr = c"dxg-loopback";
 
 /// Largest packet a record may carry.
 const MAX_PACKET: usize = uapi::DXG_LOOPBACK_MAX_PACKET as usize;
@@ -654,9 +658,34 @@ impl MiscDevice for Session {
         if !unsafe { kernel::bindings::capable(kernel::bindings::CAP_SYS_ADMIN as i32) } {
             return Err(EPERM);
         }
-        // One host at a time: the faux device name is the lock.
-        let faux = faux::Registration::new(c_str!("dxg-loopback"), Some(misc.device()))
-            .map_err(|e| if e == EEXIST { EBUSY } else { e })?;
+        // One host at a time: the faux device name is the lock. A second
+        // registration of the name would fail only after sysfs warned
+        // about the duplicate (with a backtrace), so look first; two opens
+        // racing each other can still get there, and the loser then gets
+        // EBUSY after that warning.
+        // SAFETY: the misc device is registered while its open runs; a
+        // child found by name comes with a reference, dropped at once.
+        let attached = unsafe {
+            let found = bindings::device_find_child(
+                crate::sys::util::raw_device(misc.device()),
+                FAUX_NAME.as_char_ptr().cast(),
+                Some(bindings::device_match_name),
+            );
+            if !found.is_null() {
+                bindings::put_device(found);
+            }
+            !found.is_null()
+        };
+        if attached {
+            return Err(EBUSY);
+        }
+        let faux = faux::Registration::new(FAUX_NAME, Some(misc.device())).map_err(|e| {
+            if e == EEXIST {
+                EBUSY
+            } else {
+                e
+            }
+        })?;
         Arc::pin_init(
             try_pin_init!(Session {
                 offers <- new_mutex!(Offers { next_id: 0, list: KVec::new() }, "dxg_loop_offers"),
