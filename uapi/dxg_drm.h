@@ -44,8 +44,12 @@ extern "C" {
  */
 #define DXG_PRIV_MAX			4096
 
-/* drm_dxg_query_adapter.adapter_flags */
-#define DXG_ADAPTER_COMPUTE_ONLY	(1 << 0)	/* no graphics engines */
+/*
+ * drm_dxg_query_adapter.adapter_flags. COMPUTE_ONLY: no graphics engines
+ * (a 1414:008A function; for a function whose PCI id cannot tell, the
+ * host's adapter type says).
+ */
+#define DXG_ADAPTER_COMPUTE_ONLY	(1 << 0)
 
 /* Length of drm_dxg_query_adapter.description, NUL included. */
 #define DXG_DESCRIPTION_LEN		128
@@ -193,9 +197,11 @@ struct drm_dxg_context_destroy {
  * Hyper-V) and creates the host allocation backed by them in @device
  * (CREATEALLOCATION + SETEXISTINGSYSMEMSTORE). The object is an ordinary
  * GEM object: mmap through DRM_IOCTL_DXG_GEM_MMAP_OFFSET, close with
- * DRM_IOCTL_GEM_CLOSE, share with PRIME. Errors: -EINVAL (size 0, flags,
- * reserved), -E2BIG (priv_size or bo_size), -ENOENT (device), -ENOMEM,
- * -EFAULT, -ENODEV, host errors.
+ * DRM_IOCTL_GEM_CLOSE, share with PRIME. Its pages are pinned while it
+ * exists and charged to the caller's memory cgroup. Errors: -EINVAL (size
+ * 0, flags, reserved), -E2BIG (priv_size or bo_size), -ENOENT (device),
+ * -ENOMEM (also when pinning the pages would leave less than 1/8 of the
+ * guest's RAM available), -EFAULT, -ENODEV, host errors.
  */
 struct drm_dxg_gem_create {
 	__u32 size;
