@@ -406,30 +406,28 @@ impl DxgFile {
             &priv_data,
             f.stats.clone(),
         )?;
-        let refused = {
+        let inserted = {
             let mut o = f.objects.lock();
             // The device may have been destroyed meanwhile (its contexts
             // with it): then the new context must not outlive it.
-            let err = match o.devices.get(req.device) {
-                Ok(now) if Arc::ptr_eq(&now, &d) => None,
-                _ => Some(ENOENT),
-            };
-            match err {
-                Some(e) => Some(e),
-                None => {
-                    let id = o.next_id()?;
-                    o.contexts.insert(id, c.clone())?;
-                    req.context = id;
-                    None
-                }
+            if o.devices
+                .get(req.device)
+                .is_ok_and(|now| Arc::ptr_eq(&now, &d))
+            {
+                let id = o.next_id()?;
+                o.contexts.insert(id, c.clone())?;
+                req.context = id;
+                true
+            } else {
+                false
             }
         };
-        if let Some(e) = refused {
-            // Destroyed on the host outside the lock.
-            drop(c);
-            return Err(e);
+        // If not, `c` is destroyed on the host here, outside the lock.
+        if inserted {
+            Ok(0)
+        } else {
+            Err(ENOENT)
         }
-        Ok(0)
     }
 
     /// DRM_IOCTL_DXG_CONTEXT_DESTROY.

@@ -379,9 +379,15 @@ impl Core {
             }
         }
         if cur == IDLE {
-            // Not queued (the worker was idle): this cannot fail.
-            let _ = workqueue::system_unbound().enqueue::<Arc<Self>, 0>(self.clone());
+            // Not queued: the worker was idle.
+            self.enqueue_worker();
         }
+    }
+
+    /// Queue the worker, which is not queued (the caller just took the
+    /// worker state for it): this cannot fail.
+    fn enqueue_worker(self: &Arc<Self>) {
+        let _ = workqueue::system_unbound().enqueue::<Arc<Self>, 0>(self.clone());
     }
 
     /// The next job to send, or `None`: the worker then goes idle, unless
@@ -571,9 +577,8 @@ impl Core {
     /// Let the worker run with the worker state this thread holds.
     fn hand_over(self: &Arc<Self>) {
         self.worker.store(ACTIVE, kernel::sync::atomic::Release);
-        // Not queued (the state was held here, not by a queued worker):
-        // this cannot fail.
-        let _ = workqueue::system_unbound().enqueue::<Arc<Self>, 0>(self.clone());
+        // Not queued: the state was held here, not by a queued worker.
+        self.enqueue_worker();
     }
 
     /// `n` jobs left the host.
@@ -971,16 +976,18 @@ impl HostContext {
         };
         let (refused, direct) = {
             let mut st = core.state.lock();
+            // Sent from here only if no job of the context precedes it.
+            let first = inline && st.queue.is_empty() && st.resume.is_none();
             let err = if st.lost.is_some() || st.closed {
                 Some(ECANCELED)
-            } else if inline && st.queue.is_empty() && st.resume.is_none() {
+            } else if first {
                 None
             } else {
                 st.queue.reserve(1, GFP_ATOMIC).err().map(Error::from)
             };
             match err {
                 Some(e) => (Some((job, e)), None),
-                None if inline && st.queue.is_empty() && st.resume.is_none() => (None, Some(job)),
+                None if first => (None, Some(job)),
                 None => {
                     // Within the capacity just reserved: cannot fail.
                     let _ = st.queue.push(job, GFP_ATOMIC);

@@ -327,17 +327,22 @@ impl Call<'_> {
         };
         let v = self.st.fence_value(fence) + 1;
         let events = self.st.signal_fence(fence, v, false);
-        self.post
-            .extend(events.into_iter().map(|e| HostMessage::SignalGuestEvent {
-                event: e,
-                passive: false,
-            }));
+        self.post_events(events);
         self.sh.cv.notify_all();
         let s = match self.sh.cfg.paging {
             Paging::Pending => STATUS_PENDING,
             Paging::Sync => STATUS_SUCCESS,
         };
         (v, s)
+    }
+
+    /// Signal the guest `events` once the reply is sent.
+    fn post_events(&mut self, events: Vec<u64>) {
+        self.post
+            .extend(events.into_iter().map(|e| HostMessage::SignalGuestEvent {
+                event: e,
+                passive: false,
+            }));
     }
 
     fn enqueue(&mut self, ctx: u32, op: Op) -> Result<(), NtStatus> {
@@ -347,11 +352,7 @@ impl Call<'_> {
         let mut events = Vec::new();
         let op = match crate::exec::run_now(self.sh, self.st, ctx, op, &mut events) {
             Ok(()) => {
-                self.post
-                    .extend(events.into_iter().map(|e| HostMessage::SignalGuestEvent {
-                        event: e,
-                        passive: false,
-                    }));
+                self.post_events(events);
                 return Ok(());
             }
             Err(op) => op,
@@ -868,31 +869,11 @@ impl Call<'_> {
                         _ => return Err(STATUS_INVALID_PARAMETER),
                     }
                 }
-                let op = Op::Signal {
-                    fences,
-                    events,
-                    rewind,
-                };
                 if m.contexts.is_empty() {
-                    let dev = m.device();
-                    self.check(dev, "device")?;
-                    if let Op::Signal {
-                        fences,
-                        events,
-                        rewind,
-                    } = op
-                    {
-                        let mut ev = events;
-                        for (f, v) in fences {
-                            ev.extend(self.st.signal_fence(f, v, rewind));
-                        }
-                        self.post
-                            .extend(ev.into_iter().map(|e| HostMessage::SignalGuestEvent {
-                                event: e,
-                                passive: false,
-                            }));
-                        self.sh.cv.notify_all();
-                    }
+                    self.check(m.device(), "device")?;
+                    let ev = self.st.signal_all(fences, events, rewind);
+                    self.post_events(ev);
+                    self.sh.cv.notify_all();
                 } else {
                     let mut ctxs = Vec::new();
                     for c in m.contexts {
@@ -901,6 +882,11 @@ impl Call<'_> {
                     // The signal happens when the first (named) context
                     // reaches it; broadcast contexts are only validated.
                     if let Some(&c) = ctxs.first() {
+                        let op = Op::Signal {
+                            fences,
+                            events,
+                            rewind,
+                        };
                         self.enqueue(c, op)?;
                     }
                 }
@@ -923,11 +909,7 @@ impl Call<'_> {
                     any: m.cmd.flags.get() & WAIT_FLAG_ANY != 0,
                 });
                 let ev = self.st.take_satisfied_waits();
-                self.post
-                    .extend(ev.into_iter().map(|e| HostMessage::SignalGuestEvent {
-                        event: e,
-                        passive: false,
-                    }));
+                self.post_events(ev);
                 Ok(status_bytes(STATUS_SUCCESS))
             }
             Request::WaitForSyncObjectFromGpu(m) => {

@@ -376,25 +376,14 @@ pub fn run_now(
             }
             Ok(())
         }
-        Op::Wait(objs) => {
-            if objs
-                .iter()
-                .all(|(f, v)| !st.fences.contains_key(f) || st.fence_value(*f) >= *v)
-            {
-                Ok(())
-            } else {
-                Err(Op::Wait(objs))
-            }
-        }
+        Op::Wait(objs) if st.waits_reached(&objs) => Ok(()),
+        Op::Wait(objs) => Err(Op::Wait(objs)),
         Op::Signal {
             fences,
-            events: mut ev,
+            events: ev,
             rewind,
         } => {
-            for (f, v) in fences {
-                ev.extend(st.signal_fence(f, v, rewind));
-            }
-            events.extend(ev);
+            events.extend(st.signal_all(fences, ev, rewind));
             sh.cv.notify_all();
             Ok(())
         }
@@ -487,10 +476,7 @@ fn run_op<'a>(sh: &'a Shared, mut st: Guard<'a>, ctx: u32, op: Op) -> Guard<'a> 
             if !context_alive(&st, ctx) || sh.quit.load(Ordering::SeqCst) {
                 break;
             }
-            if objs
-                .iter()
-                .all(|(f, v)| !st.fences.contains_key(f) || st.fence_value(*f) >= *v)
-            {
+            if st.waits_reached(&objs) {
                 break;
             }
             st = wait(sh, st, None).0;
@@ -500,10 +486,7 @@ fn run_op<'a>(sh: &'a Shared, mut st: Guard<'a>, ctx: u32, op: Op) -> Guard<'a> 
             events,
             rewind,
         } => {
-            let mut ev = events;
-            for (f, v) in fences {
-                ev.extend(st.signal_fence(f, v, rewind));
-            }
+            let ev = st.signal_all(fences, events, rewind);
             sh.send_events(&st, &ev);
         }
     }

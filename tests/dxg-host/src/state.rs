@@ -619,6 +619,29 @@ impl State {
         self.take_satisfied_waits()
     }
 
+    /// Whether every (fence, value) of a GPU wait is reached (a fence
+    /// that is gone no longer holds anyone up).
+    pub fn waits_reached(&self, objs: &[(u64, u64)]) -> bool {
+        objs.iter()
+            .all(|(f, v)| !self.fences.contains_key(f) || self.fence_value(*f) >= *v)
+    }
+
+    /// Performs an [`Op::Signal`]: sets `fences` and returns the guest
+    /// events to send, `events` first, then those of CPU waits the
+    /// fences satisfied.
+    pub fn signal_all(
+        &mut self,
+        fences: Vec<(u64, u64)>,
+        events: Vec<u64>,
+        rewind: bool,
+    ) -> Vec<u64> {
+        let mut ev = events;
+        for (f, v) in fences {
+            ev.extend(self.signal_fence(f, v, rewind));
+        }
+        ev
+    }
+
     /// Removes and returns the events of satisfied CPU waits.
     pub fn take_satisfied_waits(&mut self) -> Vec<u64> {
         let fences = &self.fences;
