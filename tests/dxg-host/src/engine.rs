@@ -90,8 +90,16 @@ pub fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 pub struct Shared {
     /// All model state.
     pub st: Mutex<State>,
-    /// Signalled whenever a fence moves, a queue gets work, or objects die.
+    /// Signalled whenever a fence moves, a queue gets work, or objects die:
+    /// what workers blocked in an operation (a WAIT, a stall, a hold) and
+    /// [`Host::wait_until`] wait for.
     pub cv: Condvar,
+    /// Signalled when a queue gets work, the hold changes, objects die or
+    /// the host quits: what an idle worker (nothing queued) waits for. Kept
+    /// apart from `cv` so that a fence signal does not wake every idle
+    /// worker of the host (a futex wake-up per context, on the path of each
+    /// guest event).
+    pub work: Condvar,
     /// The guest connection.
     pub tx: Arc<dyn Transport>,
     /// Configuration.
@@ -103,6 +111,12 @@ pub struct Shared {
 }
 
 impl Shared {
+    /// Wakes everyone: waiters on `cv` and idle workers.
+    pub fn wake_all(&self) {
+        self.cv.notify_all();
+        self.work.notify_all();
+    }
+
     /// Sends the completion `data` of request `trans` on `channel` (`what`
     /// names it in logs). A reply that cannot be carried fails its request
     /// with STATUS_BUFFER_TOO_SMALL instead of leaving the guest's channel
@@ -362,7 +376,7 @@ impl Call<'_> {
                 queue.push_back(op);
             }
         }
-        self.sh.cv.notify_all();
+        self.sh.wake_all();
         Ok(())
     }
 
@@ -390,7 +404,7 @@ impl Call<'_> {
             Request::DestroyProcess(_) => {
                 let p = self.proc()?;
                 self.st.destroy(p);
-                self.sh.cv.notify_all();
+                self.sh.wake_all();
                 Ok(status_bytes(STATUS_SUCCESS))
             }
             Request::CreateNtSharedObject(c) => {
@@ -516,7 +530,7 @@ impl Call<'_> {
             Request::DestroyDevice(c) => {
                 let d = self.check(c.device, "device")?;
                 self.st.destroy(d);
-                self.sh.cv.notify_all();
+                self.sh.wake_all();
                 Ok(status_bytes(STATUS_SUCCESS))
             }
             Request::FlushDevice(c) => {
@@ -574,7 +588,7 @@ impl Call<'_> {
             Request::DestroyContext(c) => {
                 let h = self.check(c.context, "context")?;
                 self.st.destroy(h);
-                self.sh.cv.notify_all();
+                self.sh.wake_all();
                 Ok(status_bytes(STATUS_SUCCESS))
             }
             Request::CreatePagingQueue(c) => {
@@ -606,7 +620,7 @@ impl Call<'_> {
             Request::DestroyPagingQueue(c) => {
                 let h = self.check(c.paging_queue, "paging queue")?;
                 self.st.destroy(h);
-                self.sh.cv.notify_all();
+                self.sh.wake_all();
                 Ok(Vec::new())
             }
             Request::CreateAllocation(m) => self.create_allocation(m),
@@ -1502,6 +1516,7 @@ impl Host {
             sh: Arc::new(Shared {
                 st: Mutex::new(st),
                 cv: Condvar::new(),
+                work: Condvar::new(),
                 tx,
                 cfg,
                 quit: AtomicBool::new(false),
@@ -1580,7 +1595,7 @@ impl Host {
             st.adapters[i].channel = None;
             st.drop_adapter(i);
         }
-        self.sh.cv.notify_all();
+        self.sh.wake_all();
         r
     }
 
@@ -1802,7 +1817,7 @@ impl Host {
     pub fn set_hold(&self, on: bool) {
         let mut st = lock(&self.sh.st);
         st.hold = on;
-        self.sh.cv.notify_all();
+        self.sh.wake_all();
     }
 
     /// Stalls the next `n` submissions workers would execute (replacing
@@ -1838,7 +1853,7 @@ impl Host {
     pub fn shutdown(&self) {
         self.sh.quit.store(true, Ordering::SeqCst);
         let _g = lock(&self.sh.st);
-        self.sh.cv.notify_all();
+        self.sh.wake_all();
     }
 
     /// True once `quit` was requested.

@@ -20,6 +20,8 @@
 //! Whatever blocks a worker (hold, stall, WAIT), it rechecks on every
 //! condition-variable wakeup whether its context still exists and whether
 //! the host quits; destroying objects and quitting notify the variable.
+//! An idle worker (nothing queued, or held) waits on [`Shared::work`]
+//! instead, which fence signals do not notify.
 
 use std::sync::atomic::Ordering;
 use std::sync::{Arc, MutexGuard};
@@ -527,7 +529,10 @@ fn work(sh: &Shared, ctx: u32) -> Guard<'_> {
                         op
                     }
                     None => {
-                        st = wait(sh, st, None).0;
+                        st = match sh.work.wait(st) {
+                            Ok(g) => g,
+                            Err(e) => e.into_inner(),
+                        };
                         continue;
                     }
                 }

@@ -49,7 +49,9 @@
 //!   are counts, not times: no p99. A host without `stats reset` is
 //!   counted by the difference of two `stats`;
 //! - submit -> out-fence signalled against the raw host round trip, as in
-//!   `drm`;
+//!   `drm`, and the same with a binary syncobj as out fence (a timeline
+//!   point's `dma_fence_chain` signals its waiter through `irq_work`, a
+//!   binary syncobj's fence is the job's own);
 //! - pipelined submissions: D (64) submissions queued back to back, each
 //!   with its own timeline point, then one wait for the last point; the
 //!   submissions per second of a round against those of submit, wait,
@@ -485,6 +487,8 @@ struct FillJob<'a> {
     /// Bytes of commands.
     len: u64,
     sync: dxg_uapi::Syncobj<'a>,
+    /// A binary syncobj, the out fence of [`FillJob::submit_wait_binary`].
+    bin: dxg_uapi::Syncobj<'a>,
     /// The last point submitted.
     point: u64,
 }
@@ -521,6 +525,9 @@ impl<'a> FillJob<'a> {
         let sync = node
             .create_syncobj(false)
             .map_err(|e| format!("syncobj: {e}"))?;
+        let bin = node
+            .create_syncobj(false)
+            .map_err(|e| format!("syncobj: {e}"))?;
         Ok(FillJob {
             dev,
             ctx,
@@ -529,6 +536,7 @@ impl<'a> FillJob<'a> {
             md,
             len,
             sync,
+            bin,
             point: 0,
         })
     }
@@ -552,6 +560,14 @@ impl<'a> FillJob<'a> {
     fn submit_wait(&mut self) -> io::Result<()> {
         let p = self.submit()?;
         self.wait(p)
+    }
+
+    /// Submits with the binary syncobj as out fence and waits for it (the
+    /// syncobj then holds the job's fence itself, no timeline chain).
+    fn submit_wait_binary(&mut self) -> io::Result<()> {
+        self.ctx
+            .submit(VA_CMD, self.len, &[], &[], &[self.bin.binary()])?;
+        self.bin.wait(TIMEOUT)
     }
 
     /// `depth` submissions back to back, then a wait for the last one.
@@ -593,10 +609,30 @@ fn submit_latency(job: &mut FillJob<'_>, iters: usize) -> Result<Stats, String> 
     time(iters, || job.submit_wait()).map_err(|e| format!("submit/wait: {e}"))
 }
 
+/// Submit -> binary out-fence signalled latency of the FILL on `job`,
+/// after `iters / 10` untimed rounds.
+fn submit_latency_binary(job: &mut FillJob<'_>, iters: usize) -> Result<Stats, String> {
+    for _ in 0..iters.div_ceil(10) {
+        job.submit_wait_binary()
+            .map_err(|e| format!("submit/wait binary (warm-up): {e}"))?;
+    }
+    time(iters, || job.submit_wait_binary()).map_err(|e| format!("submit/wait binary: {e}"))
+}
+
 /// The submit -> out-fence row.
 fn submit_row(sub: &Stats, rt: &Stats) -> Row {
     Row::time(
         format!("submit FILL {FILL_LEN} B -> out-fence"),
+        sub,
+        "raw host round trip (QAI)",
+        rt,
+    )
+}
+
+/// The submit -> binary out-fence row.
+fn submit_row_binary(sub: &Stats, rt: &Stats) -> Row {
+    Row::time(
+        format!("submit FILL {FILL_LEN} B -> binary fence"),
         sub,
         "raw host round trip (QAI)",
         rt,
@@ -1128,6 +1164,8 @@ fn queue_bench(o: &QueueOpts) -> Result<Vec<Row>, String> {
         let rt = time(n, || round_trip(&dxg)).map_err(|e| format!("host round trip: {e}"))?;
         let serial = submit_latency(&mut job, iters)?;
         rows.push(submit_row(&serial, &rt));
+        let binary = submit_latency_binary(&mut job, iters)?;
+        rows.push(submit_row_binary(&binary, &rt));
         print_table(&rows[first..]);
 
         let rounds = (iters / o.depth).max(10);
