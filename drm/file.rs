@@ -298,7 +298,7 @@ impl DxgFile {
         dev: &DxgDevice<Registered>,
         _reg: &(),
         req: &mut uapi::drm_dxg_query_adapter,
-        _file: &drm::File<DxgFile>,
+        file: &drm::File<DxgFile>,
     ) -> Result<u32> {
         check_size::<uapi::drm_dxg_query_adapter>(req.size)?;
         if req.flags != 0 || req.reserved != 0 {
@@ -308,7 +308,7 @@ impl DxgFile {
         req.luid = a.luid().as_u64();
         req.uapi_version = uapi::DXG_UAPI_VERSION;
         req.host_version = a.version();
-        req.adapter_flags = if a.compute_only()? {
+        req.adapter_flags = if a.compute_only(file.inner().process.handle())? {
             uapi::DXG_ADAPTER_COMPUTE_ONLY
         } else {
             0

@@ -96,6 +96,11 @@ impl Adapter {
         vgpu_luid: Luid,
         compute_only: Option<bool>,
     ) -> Result<Self> {
+        // dxgkrnl registers the IO space before the first OPENADAPTER
+        // (dxgglobal_init_global_channel(), when the first adapter starts).
+        if vm.mmio_size() != 0 {
+            vm.register_io_space(version)?;
+        }
         let mut framing = Framing::new(version, vgpu_luid);
         let reply = call(
             &vgpu,
@@ -375,8 +380,9 @@ impl Adapter {
     /// Whether the adapter is compute only: from the PCI id (1414:008A),
     /// or, for a stand-in function, whose id cannot tell, from the host:
     /// the ComputeOnly bit of its adapter type (QUERYADAPTERINFO of
-    /// `KMTQAITYPE_ADAPTERTYPE`, asked once, on first use).
-    pub(crate) fn compute_only(&self) -> Result<bool> {
+    /// `KMTQAITYPE_ADAPTERTYPE`, asked once, on first use, on behalf of
+    /// `process`: dxgkrnl sends QUERYADAPTERINFO only for a process).
+    pub(crate) fn compute_only(&self, process: Handle) -> Result<bool> {
         if let Some(c) = self.compute_only {
             return Ok(c);
         }
@@ -386,7 +392,7 @@ impl Adapter {
             _ => {}
         }
         let mut word = [0u8; 4];
-        self.query_adapter_info(Handle::NULL, QAI_ADAPTERTYPE, &mut word)?;
+        self.query_adapter_info(process, QAI_ADAPTERTYPE, &mut word)?;
         let c = u32::from_le_bytes(word) & ADAPTER_TYPE_COMPUTE_ONLY != 0;
         self.host_compute_only.store(if c { 2 } else { 1 }, Release);
         Ok(c)

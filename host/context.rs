@@ -18,10 +18,15 @@
 //!    (fences of other contexts of the same host process);
 //! 2. SUBMITCOMMAND;
 //! 3. SIGNALSYNCOBJECT on the context, setting the monitored fence to `n`
-//!    and enqueueing the context's guest event (SIGNAL_FLAG_ENQUEUE_CPU_EVENT).
+//!    (flags 0, no device: a signal from the GPU, as dxgkrnl ioctl.c
+//!    dxgkio_signal_sync_object_gpu() sends it);
+//! 4. SIGNALSYNCOBJECT on the context enqueueing the context's guest event
+//!    (SIGNAL_FLAG_ENQUEUE_CPU_EVENT and no object, as
+//!    dxgkio_signal_sync_object_gpu2() sends it: dxgkrnl never combines an
+//!    event with fence values).
 //!
 //! When the host enabled asynchronous messages (GETINTERNALADAPTERINFO,
-//! as dxgkrnl dxgvmbus.c dxgvmb_send_submit_command() uses them) the three
+//! as dxgkrnl dxgvmbus.c dxgvmb_send_submit_command() uses them) the four
 //! go out on the VM-level channel without waiting for a reply; otherwise
 //! each is a request. With asynchronous messages, a job that depends on no
 //! guest fence and finds the worker idle and the queue empty is sent by the
@@ -256,7 +261,8 @@ struct Sending {
 const STEP_WAIT: u8 = 0;
 const STEP_SUBMIT: u8 = 1;
 const STEP_SIGNAL: u8 = 2;
-const STEP_DONE: u8 = 3;
+const STEP_EVENT: u8 = 3;
+const STEP_DONE: u8 = 4;
 
 /// A job sent to the host, not completed yet.
 struct Pending {
@@ -534,13 +540,19 @@ impl Core {
         if s.step == STEP_SIGNAL {
             let objects = [self.sync];
             let values = [U64::new(s.value)];
+            let msg = SignalSyncObjectMsg::new(dev.process(), 0, 0, &objects, &ctxs, &values)
+                .map_err(proto_err)?;
+            send(&msg)?;
+            s.step = STEP_EVENT;
+        }
+        if s.step == STEP_EVENT {
             let msg = SignalSyncObjectMsg::new(
                 dev.process(),
                 SIGNAL_FLAG_ENQUEUE_CPU_EVENT,
                 self.event,
-                &objects,
+                &[],
                 &ctxs,
-                &values,
+                &[],
             )
             .map_err(proto_err)?;
             send(&msg)?;

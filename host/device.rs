@@ -280,9 +280,11 @@ impl HostDevice {
     /// Map `pages` pages of `alloc`, from page `first`, at GPU VA `va`;
     /// returns once the paging queue has done it.
     pub(crate) fn map_gpu_va(&self, alloc: Handle, va: u64, first: u64, pages: u64) -> Result {
+        // No device: the host finds it from the paging queue, and dxgkrnl
+        // sends 0 there (dxgvmb_send_map_gpu_va()).
         let cmd = MapGpuVirtualAddress::new(
             self.process,
-            self.handle,
+            Handle::NULL,
             self.paging_queue,
             alloc,
             va,
@@ -311,7 +313,9 @@ impl HostDevice {
 
     /// MAKERESIDENT of `allocs` on the paging queue; returns once done.
     pub(crate) fn make_resident(&self, allocs: &[Handle]) -> Result {
-        let msg = MakeResidentMsg::new(self.process, self.handle, self.paging_queue, 0, allocs)
+        // No device, as dxgkrnl sends (dxgvmb_send_make_resident()): the
+        // paging queue names it.
+        let msg = MakeResidentMsg::new(self.process, Handle::NULL, self.paging_queue, 0, allocs)
             .map_err(proto_err)?;
         let r = self
             .adapter

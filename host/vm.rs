@@ -44,8 +44,8 @@ use crate::host::{
     request::{call, errno, proto_err},
 };
 use crate::proto::{
-    consts::VERSION, decode_host_message, decode_status, global::SetIoSpaceRegion,
-    validate::IoSpace as IoRange, Framing, HostMessage, Luid,
+    decode_host_message, decode_status, global::SetIoSpaceRegion, validate::IoSpace as IoRange,
+    Framing, HostMessage, Luid,
 };
 use crate::vmbus::{
     channel::{Channel, Notify},
@@ -154,8 +154,10 @@ pub(crate) struct Vm {
     channel: Arc<Channel>,
     /// The IO space the host offered with the VM-level channel.
     offered_io: Option<Arc<IoMem>>,
-    /// Protects the IO space registration (SETIOSPACEREGION, done once,
-    /// on first use).
+    /// Protects the IO space registration (SETIOSPACEREGION, sent once,
+    /// by the first adapter's bring-up; held across that request, which
+    /// no teardown path waits for: the VM object's removal comes after
+    /// its adapters').
     #[pin]
     io: Mutex<Option<Arc<IoSpace>>>,
     /// Protects the guest event table (taken in the receive path).
@@ -202,10 +204,22 @@ impl Vm {
         self.offered_io.as_ref().map_or(0, |io| io.len() as u64)
     }
 
-    /// The IO space, registered with the host on first use.
+    /// The IO space, once registered ([`register_io_space`]).
     ///
-    /// `ENODEV` if the host offered none (no monitored fences then).
+    /// `ENODEV` if the host offered none (no monitored fences then) or it
+    /// is not registered.
+    ///
+    /// [`register_io_space`]: Self::register_io_space
     pub(crate) fn io_space(&self) -> Result<Arc<IoSpace>> {
+        self.io.lock().clone().ok_or(ENODEV)
+    }
+
+    /// Register the offered IO space with the host (SETIOSPACEREGION),
+    /// framed for interface `version`, unless it is registered already.
+    /// The first adapter's bring-up calls it before its OPENADAPTER, as
+    /// dxgkrnl sends SETIOSPACEREGION first (dxgmodule.c
+    /// dxgglobal_init_global_channel()). `ENODEV` if the host offered none.
+    pub(crate) fn register_io_space(&self, version: u32) -> Result<Arc<IoSpace>> {
         let mut io = self.io.lock();
         if let Some(io) = io.as_ref() {
             return Ok(io.clone());
@@ -214,7 +228,7 @@ impl Vm {
         let start = mem.start();
         let len = mem.len() as u64;
         let range = IoRange::new(start, len).map_err(proto_err)?;
-        let framing = Framing::new(VERSION, Luid::ZERO);
+        let framing = Framing::new(version, Luid::ZERO);
         let registered = call(
             &self.channel,
             &framing,

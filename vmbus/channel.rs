@@ -82,12 +82,13 @@ pub(crate) trait PacketSource {
 }
 
 impl Target {
-    /// Hand every packet of `src` to the channel: the receive path of
-    /// both transports. A malformed packet is dropped (the channel logs
-    /// it) and the rest are still delivered; the last error is returned.
+    /// Hand the packets of `src` to the channel, at most [`DRAIN_BUDGET`]
+    /// of them: the receive path of both transports. A malformed packet is
+    /// consumed and dropped (the channel counts and logs it) and the rest
+    /// are still delivered; the last error is returned.
     pub(crate) fn drain(&self, src: &dyn PacketSource, buf: &mut KVec<u8>) -> Result {
         let mut result = Ok(());
-        loop {
+        for _ in 0..DRAIN_BUDGET {
             buf.clear();
             let Some(packet) = src.next(buf)? else {
                 return result;
@@ -96,8 +97,17 @@ impl Target {
                 result = Err(e);
             }
         }
+        result
     }
 }
+
+/// Most packets one call of [`Target::drain`] delivers. The VMBus channel
+/// callback runs in softirq context; the VMBus core calls it again as long
+/// as the ring holds data, up to its own time limit, and then defers the
+/// rest to the channel's tasklet, so a host that floods the ring cannot
+/// keep one CPU in dxg's callback. The loopback transport delivers one
+/// packet per write.
+pub(crate) const DRAIN_BUDGET: usize = 64;
 
 impl Link {
     /// Queue one packet; `EAGAIN` if the ring (queue) is full.

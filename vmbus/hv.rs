@@ -46,7 +46,7 @@ use crate::proto::{
 };
 use crate::sys::{self, revocable::SrcuRevocable};
 use crate::vmbus::{
-    channel::{PacketSource, Target},
+    channel::{PacketSource, Target, DRAIN_BUDGET},
     memory::PageRefs,
 };
 
@@ -54,6 +54,14 @@ use crate::vmbus::{
 /// the largest message (DXG_MAX_VM_BUS_PACKET_SIZE in dxgkrnl dxgvmbus.h),
 /// padded.
 const RX_BUFFER: usize = 128 * 1024 + 64;
+
+// The VMBus core copies at most `max_pkt_size` (MAX_MESSAGE_SIZE) bytes of
+// a packet out of the ring and clamps its length to that: a longer packet
+// is consumed as a truncated one (which the channel rejects and counts),
+// never left in the ring. `vmbus_recvpacket_raw()` returns ENOBUFS, without
+// consuming the packet, only for a buffer shorter than that copy, which
+// this rules out.
+const _: () = assert!(RX_BUFFER >= MAX_MESSAGE_SIZE);
 
 /// A `struct hv_device` that is bound to dxg (between probe and remove).
 ///
@@ -372,9 +380,13 @@ impl HvLink {
         let target = self.target.lock().clone();
         let mut buf = self.rx.lock();
         let Some(target) = target else {
-            // Not bound (yet, or any more): read and drop.
-            while let Ok(Some(_)) = self.next(&mut buf) {
+            // Not bound (yet, or any more): read and drop, within the same
+            // budget as a bound channel.
+            for _ in 0..DRAIN_BUDGET {
                 buf.clear();
+                if !matches!(self.next(&mut buf), Ok(Some(_))) {
+                    break;
+                }
             }
             return;
         };

@@ -45,9 +45,17 @@ dxg_render_nodes() {
 	done
 }
 
-# host_start ARGS...: run dxg-host in the background with ARGS.
+# host_start ARGS...: run dxg-host in the background with ARGS, under the
+# dxgkrnl conformance oracle (--strict) unless DXG_HOST_STRICT=0; host_stop
+# fails the test if any guest message broke a rule. DXG_HOST_ARGS are added
+# to every host (the protocol-version suite sets --version there).
+DXG_HOST_STRICT=${DXG_HOST_STRICT:-1}
+DXG_HOST_ARGS=${DXG_HOST_ARGS:-}
 host_start() {
-	dxg-host --control $HOST_SOCK "$@" >$HOST_LOG 2>&1 &
+	strict=
+	[ "$DXG_HOST_STRICT" = 1 ] && strict=--strict
+	# shellcheck disable=SC2086 # word splitting wanted
+	dxg-host --control $HOST_SOCK $strict $DXG_HOST_ARGS "$@" >$HOST_LOG 2>&1 &
 	HOST_PID=$!
 	wait_for 20 test -S $HOST_SOCK || { cat $HOST_LOG; fail "dxg-host did not start"; }
 }
@@ -59,8 +67,13 @@ host_stop() {
 	kill $HOST_PID 2>/dev/null
 	wait_for 10 sh -c "! kill -0 $HOST_PID" || { echo "-- dxg-host ignored SIGTERM"; kill -9 $HOST_PID; }
 	wait $HOST_PID 2>/dev/null
+	rc=$?
 	HOST_PID=
 	rm -f $HOST_SOCK
+	if [ $rc -eq 3 ]; then
+		grep 'conformance:' $HOST_LOG | head -n 40
+		fail "the guest broke dxgkrnl conformance rules (dxg-host --strict, $HOST_LOG)"
+	fi
 }
 host_log() { echo "-- dxg-host log:"; sed 's/^/   /' $HOST_LOG; }
 

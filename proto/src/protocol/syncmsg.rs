@@ -59,6 +59,18 @@ pub struct SignalSyncObject {
 }
 const _: () = assert!(core::mem::size_of::<SignalSyncObject>() == 56);
 
+/// Whether SIGNALSYNCOBJECT may carry `objects` objects and `contexts`
+/// contexts with `flags`: 1 to 32 objects, at most 65 contexts; no object
+/// only when the signal just enqueues a CPU event on contexts (what
+/// dxgkrnl's ioctl.c dxgkio_signal_sync_object_gpu2() sends: with
+/// ENQUEUE_CPU_EVENT, `object_count` must be 0 there).
+const fn counts_ok(objects: u32, contexts: u32, flags: u32) -> bool {
+    let event_only = flags & SIGNAL_FLAG_ENQUEUE_CPU_EVENT != 0 && contexts > 0;
+    contexts <= MAX_SIGNAL_CONTEXTS
+        && objects <= MAX_OBJECTS_SIGNALED
+        && (objects > 0 || event_only)
+}
+
 /// A SIGNALSYNCOBJECT request.
 ///
 /// The decoder cannot see whether fence values were sent; it takes one per
@@ -108,7 +120,7 @@ impl<'a> SignalSyncObjectMsg<'a> {
     fn check(&self) -> ProtoResult<()> {
         let n = self.cmd.object_count.get();
         let c = self.cmd.context_count.get();
-        if n == 0 || n > MAX_OBJECTS_SIGNALED || c > MAX_SIGNAL_CONTEXTS {
+        if !counts_ok(n, c, self.cmd.flags.get()) {
             return Err(ProtoError::BadCount);
         }
         if usize_from(n)? != self.objects.len()
@@ -147,7 +159,7 @@ impl<'a> SignalSyncObjectMsg<'a> {
             decode_fixed::<SignalSyncObject>(cmd, CommandId::Vgpu(VgpuCommand::SignalSyncObject))?;
         let n = fixed.object_count.get();
         let c = fixed.context_count.get();
-        if n == 0 || n > MAX_OBJECTS_SIGNALED || c > MAX_SIGNAL_CONTEXTS {
+        if !counts_ok(n, c, fixed.flags.get()) {
             return Err(ProtoError::BadCount);
         }
         let objects = r.take_counted::<Handle>(n)?;

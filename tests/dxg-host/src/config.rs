@@ -90,6 +90,9 @@ pub struct Config {
     pub control: String,
     /// Report `async_msg_enabled` in GETINTERNALADAPTERINFO.
     pub async_msg: bool,
+    /// Check every guest message against the dxgkrnl conformance oracle
+    /// ([`crate::conform`]); exit with status 3 if any broke a rule.
+    pub strict: bool,
     /// Paging model.
     pub paging: Paging,
     /// A WAIT inside a command buffer that is not satisfied within this
@@ -121,6 +124,7 @@ impl Default for Config {
             seed: 1,
             control: "/run/dxg-host.sock".into(),
             async_msg: false,
+            strict: false,
             paging: Paging::Pending,
             gpu_timeout_ms: 10_000,
             hold: false,
@@ -159,6 +163,8 @@ options (a --config FILE holds the same as `key = value` lines):
   --seed S                  fault seed (1)
   --control PATH            control socket (/run/dxg-host.sock; \"\" = none)
   --async-msg               report async_msg_enabled to the guest
+  --strict                  check every guest message against the dxgkrnl
+                            conformance oracle; exit status 3 on a violation
   --paging pending|sync     MAPGPUVA/MAKERESIDENT status (pending)
   --gpu-timeout MS          command-buffer WAIT timeout, 0 = none (10000)
   --hold                    start with the context workers held (ctl hold)
@@ -254,7 +260,14 @@ const VALUED: &[&str] = &[
 fn is_flag(key: &str) -> bool {
     matches!(
         key,
-        "map-guest-memory" | "no-pci" | "reprobe" | "async-msg" | "hold" | "verbose" | "v"
+        "map-guest-memory"
+            | "no-pci"
+            | "reprobe"
+            | "async-msg"
+            | "strict"
+            | "hold"
+            | "verbose"
+            | "v"
     )
 }
 
@@ -300,6 +313,7 @@ impl Config {
             "no-pci" => self.no_pci = true,
             "reprobe" => self.reprobe = true,
             "async-msg" => self.async_msg = true,
+            "strict" => self.strict = true,
             "hold" => self.hold = true,
             "verbose" | "v" => self.verbose = true,
             _ => {

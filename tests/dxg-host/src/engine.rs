@@ -1234,10 +1234,14 @@ impl Call<'_> {
     }
 
     fn map_gpu_va(&mut self, c: &dxg_proto::gpuva::MapGpuVirtualAddress) -> R {
-        let d = self.check(c.device, "device")?;
+        // The paging queue names the device; dxgkrnl sends device 0
+        // (dxgvmb_send_map_gpu_va()). A device that is given must match.
         let pq = self.check(c.paging_queue, "paging queue")?;
-        if self.device_of(pq) != d {
-            return Err(STATUS_INVALID_HANDLE);
+        if !c.device.is_null() {
+            let d = self.check(c.device, "device")?;
+            if self.device_of(pq) != d {
+                return Err(STATUS_INVALID_HANDLE);
+            }
         }
         let asize = self.alloc_size(c.allocation)?;
         let (off, n) = (c.offset_in_pages.get(), c.size_in_pages.get());
@@ -1512,6 +1516,13 @@ impl Host {
         let mut st = State::new(&cfg.adapters, version, Injector::new(cfg.seed, &cfg.faults));
         st.hold = cfg.hold;
         st.stall_next = cfg.stall_next;
+        if cfg.strict {
+            st.oracle = Some(crate::conform::Oracle::new(
+                version,
+                cfg.async_msg,
+                cfg.adapters.iter().map(|a| a.vgpu_luid).collect(),
+            ));
+        }
         Host {
             sh: Arc::new(Shared {
                 st: Mutex::new(st),
@@ -1559,6 +1570,10 @@ impl Host {
             })
             .map_err(|e| format!("offer vm: {e}"))?;
         st.vm.channel = Some(id);
+        let io = self.sh.cfg.mmio_size != 0;
+        if let Some(o) = st.oracle.as_mut() {
+            o.vm_offered(io);
+        }
         Ok(id)
     }
 
@@ -1582,6 +1597,9 @@ impl Host {
             .map_err(|e| format!("offer vgpu {i}: {e}"))?;
         if let Some(ad) = st.adapters.get_mut(i) {
             ad.channel = Some(id);
+        }
+        if let Some(o) = st.oracle.as_mut() {
+            o.vgpu_offered(i);
         }
         Ok(id)
     }
@@ -1662,6 +1680,19 @@ impl Host {
             Ok(x) => x,
             Err(e) => {
                 eprintln!("dxg-host: #{n}: malformed request on channel {channel}: {e:?}");
+                if let Some(o) = st.oracle.as_mut() {
+                    let ext = version >= VERSION_EXT_HEADER;
+                    let detail = if Request::parse(pkt.payload, !ext).is_ok() {
+                        format!(
+                            "framed {} an extension header at version {version} (dxgkrnl init_message(): one exactly when the version is >= 40)",
+                            if ext { "without" } else { "with" }
+                        )
+                    } else {
+                        format!("not a message dxgkrnl sends ({e:?})")
+                    };
+                    let v = o.malformed(&format!("#{n}"), detail);
+                    eprintln!("dxg-host: conformance: #{n}: {v}");
+                }
                 st.stats.bad += 1;
                 reply_err(&mut st, STATUS_INVALID_PARAMETER);
                 return;
@@ -1700,6 +1731,26 @@ impl Host {
                 a
             }
         };
+        let seen = crate::conform::Seen {
+            via: match vgpu {
+                Some(i) if !on_vm => crate::conform::Via::Vgpu(i),
+                _ => crate::conform::Via::Vm,
+            },
+            adapter: match id {
+                CommandId::Vgpu(_) => adapter,
+                CommandId::Global(_) => None,
+            },
+            completion: want_reply,
+            trans_id: pkt.trans_id,
+            payload: pkt.payload,
+            msg: &msg,
+            req: &req,
+        };
+        if let Some(o) = st.oracle.as_mut() {
+            for v in o.check(&format!("#{n} {name}"), &seen) {
+                eprintln!("dxg-host: conformance: #{n} {name}: {v}");
+            }
+        }
         let fault = if want_reply {
             st.faults.decide(&name)
         } else {
@@ -1731,6 +1782,9 @@ impl Host {
         };
         let res = call.dispatch(&req);
         let post = std::mem::take(&mut call.post);
+        if let (Some(o), Ok(d)) = (st.oracle.as_mut(), &res) {
+            o.replied(&seen, d);
+        }
         let data = match res {
             Ok(d) => d,
             Err(s) => {
@@ -1849,6 +1903,15 @@ impl Host {
         ExecStatus::of(&lock(&self.sh.st))
     }
 
+    /// The conformance violations so far (`--strict`), `None` without
+    /// the oracle.
+    pub fn violations(&self) -> Option<Vec<String>> {
+        lock(&self.sh.st)
+            .oracle
+            .as_ref()
+            .map(|o| o.violations.clone())
+    }
+
     /// Stops the workers.
     pub fn shutdown(&self) {
         self.sh.quit.store(true, Ordering::SeqCst);
@@ -1929,6 +1992,17 @@ impl Host {
                 ));
                 Ok(out)
             }
+            ["conformance"] => match self.violations() {
+                None => Err("the conformance oracle is off (--strict)".into()),
+                Some(v) => {
+                    let mut out = format!("violations {}\n", v.len());
+                    for x in v {
+                        out.push_str(&x);
+                        out.push('\n');
+                    }
+                    Ok(out)
+                }
+            },
             ["stats", "reset"] => {
                 let mut st = lock(&self.sh.st);
                 st.stats.reset();

@@ -6,6 +6,7 @@
 #![deny(missing_docs, rust_2018_idioms)]
 
 pub mod config;
+pub mod conform;
 pub mod control;
 pub mod engine;
 pub mod exec;

@@ -120,7 +120,7 @@ fn offer_all(host: &Host) -> Result<(), String> {
     Ok(())
 }
 
-fn run(cfg: Config) -> Result<(), String> {
+fn run(cfg: Config) -> Result<Exit, String> {
     let lb = Arc::new(Loopback::open(&cfg.device).map_err(|e| format!("{}: {e}", cfg.device))?);
     let host = Arc::new(Host::new(cfg.clone(), lb.clone()));
     let addrs = if cfg.no_pci {
@@ -181,7 +181,31 @@ fn run(cfg: Config) -> Result<(), String> {
     if let Some(t) = ctl {
         let _ = t.join();
     }
-    result
+    result?;
+    match host.violations() {
+        Some(v) if !v.is_empty() => {
+            eprintln!(
+                "dxg-host: conformance: {} message(s) broke the dxgkrnl rules:",
+                v.len()
+            );
+            for x in &v {
+                eprintln!("dxg-host: conformance:   {x}");
+            }
+            Ok(Exit::Violations)
+        }
+        Some(_) => {
+            eprintln!("dxg-host: conformance: every message followed the dxgkrnl rules");
+            Ok(Exit::Clean)
+        }
+        None => Ok(Exit::Clean),
+    }
+}
+
+/// How a host run ended.
+enum Exit {
+    Clean,
+    /// `--strict` and the guest broke a conformance rule.
+    Violations,
 }
 
 fn main() -> ExitCode {
@@ -201,7 +225,8 @@ fn main() -> ExitCode {
         }
     };
     match run(cfg) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(Exit::Clean) => ExitCode::SUCCESS,
+        Ok(Exit::Violations) => ExitCode::from(3),
         Err(e) => {
             eprintln!("dxg-host: {e}");
             ExitCode::FAILURE

@@ -460,6 +460,8 @@ pub struct State {
     pub stall_next: u64,
     /// Context worker threads running.
     pub workers: usize,
+    /// The dxgkrnl conformance oracle (`--strict`).
+    pub oracle: Option<crate::conform::Oracle>,
 }
 
 impl State {
@@ -490,6 +492,7 @@ impl State {
             hold: false,
             stall_next: 0,
             workers: 0,
+            oracle: None,
         }
     }
 

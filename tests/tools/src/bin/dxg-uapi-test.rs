@@ -3526,18 +3526,19 @@ fn scenario_count(path: &str, n: u64, async_msg: bool, ctl: &HostCtl) -> R {
         })?;
     }
     if async_msg {
-        ensure(sync == 0 && asyn == 2 * n, || {
+        ensure(sync == 0 && asyn == 3 * n, || {
             format!(
-                "per submission {:.2} synchronous and {:.2} asynchronous messages, expected 0 and 2 \
-                 (SUBMITCOMMAND + SIGNALSYNCOBJECT)",
+                "per submission {:.2} synchronous and {:.2} asynchronous messages, expected 0 and 3 \
+                 (SUBMITCOMMAND + SIGNALSYNCOBJECT of the fence + SIGNALSYNCOBJECT of the event)",
                 per(sync),
                 per(asyn)
             )
         })?;
     } else {
-        ensure(sync == 2 * n, || {
+        ensure(sync == 3 * n, || {
             format!(
-                "per submission {:.2} synchronous messages, expected 2 (SUBMITCOMMAND + SIGNALSYNCOBJECT)",
+                "per submission {:.2} synchronous messages, expected 3 (SUBMITCOMMAND + \
+                 SIGNALSYNCOBJECT of the fence + SIGNALSYNCOBJECT of the event)",
                 per(sync)
             )
         })?;
