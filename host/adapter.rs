@@ -14,7 +14,10 @@
 //! message of the adapter goes on the VM-level channel, and the messages
 //! of a submission are sent without waiting for a reply (dxgkrnl
 //! dxgvmbus.c init_message() and dxgvmb_send_submit_command()); otherwise
-//! all go on the vGPU channel as requests.
+//! all go on the vGPU channel as requests. Below interface version 40 the
+//! flag is ignored: without the extension header a message on the
+//! VM-level channel cannot name its vGPU, so the host could not route it
+//! (dxgkrnl would send it there anyway).
 
 use kernel::{
     new_condvar, new_spinlock_irq, pci,
@@ -136,7 +139,8 @@ impl Adapter {
             GFP_KERNEL,
         )?;
         let this = Self {
-            async_msg: info.async_msg_enabled(),
+            async_msg: info.async_msg_enabled()
+                && version >= crate::proto::consts::VERSION_EXT_HEADER,
             closing: Atomic::new(false),
             inflight,
             vm,

@@ -107,6 +107,17 @@ two_adapters_down() {
 	dxg_unload
 }
 
+# examples_on NODE...: dxg-example (the whole submission path) and its
+# --resident variant on each node, then PRIME from the first to the second.
+examples_on() {
+	for n in "$@"; do
+		dxg-example $n || { host_log; fail "dxg-example $n"; }
+		dxg-example --resident $n || { host_log; fail "dxg-example --resident $n"; }
+	done
+	[ $# -ge 2 ] || return 0
+	dxg-example --cross $1 $2 || { host_log; fail "PRIME from $1 to $2"; }
+}
+
 # Primary (card) nodes of dxg DRM devices.
 dxg_card_nodes() {
 	for c in /sys/class/drm/card[0-9]*; do

@@ -9,7 +9,9 @@
 # suite (dxg-host --strict): adapter bring-up and queries, devices,
 # contexts, paging queues, allocations, GPU VA, submissions with fences,
 # residency, PRIME across adapters, queued submission, teardown; then the
-# same with the host's asynchronous messages.
+# same against a host that also reports asynchronous messages, which dxg
+# ignores below version 40 (the oracle checks that everything stays
+# synchronous, on the vGPU channels).
 # dxg-test: timeout=600
 # dxg-qemu: -device pci-testdev -device pci-testdev
 . "$DXG_TESTS/lib.sh"
@@ -23,12 +25,8 @@ for DXG_HOST_ARGS in "--version 27" "--version 27 --async-msg"; do
 	echo "$out"
 	host=$(echo "$out" | tr ' ' '\n' | sed -n 's/^host=//p' | sort -u)
 	[ "$host" = 27 ] || fail "the adapters speak version $host, not 27"
-	for n in $nodes; do
-		dxg-example $n || { host_log; fail "dxg-example $n"; }
-		dxg-example --resident $n || { host_log; fail "dxg-example --resident $n"; }
-	done
 	set -- $nodes
-	dxg-example --cross $1 $2 || { host_log; fail "PRIME from $1 to $2"; }
+	examples_on $1 $2
 	dxg-uapi-test queue $1 --control $HOST_SOCK || { host_log; fail "dxg-uapi-test queue $1"; }
 	# host_stop fails the test if a message broke a dxgkrnl rule.
 	two_adapters_down

@@ -15,13 +15,9 @@ host_start --adapters 2
 wait_for 60 adapters_are 2 || { host_log; dmesg | grep dxg; fail "2 adapters did not open"; }
 nodes=$(dxg_render_nodes)
 [ "$(echo "$nodes" | wc -l)" -eq 2 ] || fail "expected 2 dxg render nodes, got: $nodes"
-for n in $nodes; do
-	dxg-example $n || { host_log; fail "dxg-example $n"; }
-	dxg-example --resident $n || { host_log; fail "dxg-example --resident $n"; }
-done
 # PRIME across adapters, both ways (a re-wrap of the same pages).
 set -- $nodes
-dxg-example --cross $1 $2 || { host_log; fail "PRIME from $1 to $2"; }
+examples_on $1 $2
 dxg-example --cross $2 $1 || { host_log; fail "PRIME from $2 to $1"; }
 # fdinfo (drm-usage-stats) of a file that submitted work.
 dxg-example --fdinfo $(echo "$nodes" | head -n1) || { host_log; fail "dxg-example --fdinfo"; }

@@ -93,6 +93,11 @@ pub enum Departure {
     /// (dxgkrnl's flag is global, dxg's per adapter; dxgkrnl sends the
     /// first adapter's pair on its vGPU channel too).
     PerAdapterAsync,
+    /// Below version 40 the host's `async_msg_enabled` is ignored: without
+    /// the extension header a vGPU command on the VM-level channel cannot
+    /// name its adapter (dxgkrnl sends it there regardless, which no host
+    /// can route).
+    NoAsyncBelow40,
 }
 
 /// A broken rule.
@@ -279,7 +284,11 @@ impl Oracle {
             io_space_set: false,
             io_space_offered: false,
             processes: BTreeSet::new(),
-            departures: vec![Departure::ExactSysmemPages, Departure::PerAdapterAsync],
+            departures: vec![
+                Departure::ExactSysmemPages,
+                Departure::PerAdapterAsync,
+                Departure::NoAsyncBelow40,
+            ],
             violations: Vec::new(),
         }
     }
@@ -349,7 +358,11 @@ impl Oracle {
                     }
                 }
             }
-            Request::GetInternalAdapterInfo(_) if self.host_async => {
+            Request::GetInternalAdapterInfo(_)
+                if self.host_async
+                    && (self.version >= VERSION_EXT_HEADER
+                        || !self.accepts(Departure::NoAsyncBelow40)) =>
+            {
                 if let Some(a) = s.adapter.and_then(|i| self.adapters.get_mut(i)) {
                     a.async_on = true;
                 }
@@ -808,16 +821,18 @@ mod tests {
         CreateDevice::new(Handle::new(PROCESS), 0, 1)
     }
 
+    /// CREATEDEVICE of the started process, sent as `how` says.
+    fn create_device(o: &mut Oracle, how: How) -> Vec<Rule> {
+        send(o, &Request::CreateDevice(&device()), how)
+    }
+
     #[test]
     fn dxgkrnl_sequences_pass_at_both_versions() {
         for version in [27, 40] {
             let mut o = oracle(version, false);
             assert_eq!(start(&mut o, version), vec![]);
             let vgpu = How { version, ..vgpu() };
-            assert_eq!(
-                send(&mut o, &Request::CreateDevice(&device()), vgpu),
-                vec![]
-            );
+            assert_eq!(create_device(&mut o, vgpu), vec![]);
             let d = DestroyProcess::new(Handle::new(PROCESS));
             let vm = How { version, ..vm() };
             assert_eq!(send(&mut o, &Request::DestroyProcess(&d), vm), vec![]);
@@ -834,15 +849,9 @@ mod tests {
             version: 27,
             ..vgpu()
         };
-        assert_eq!(
-            send(&mut o, &Request::CreateDevice(&device()), old),
-            vec![Rule::Framing]
-        );
+        assert_eq!(create_device(&mut o, old), vec![Rule::Framing]);
         let luid = How { luid: 7, ..vgpu() };
-        assert_eq!(
-            send(&mut o, &Request::CreateDevice(&device()), luid),
-            vec![Rule::Framing]
-        );
+        assert_eq!(create_device(&mut o, luid), vec![Rule::Framing]);
         // An extension header below version 40.
         let mut o = oracle(27, false);
         start(&mut o, 27);
@@ -850,10 +859,7 @@ mod tests {
             version: 40,
             ..vgpu()
         };
-        assert_eq!(
-            send(&mut o, &Request::CreateDevice(&device()), new),
-            vec![Rule::Framing]
-        );
+        assert_eq!(create_device(&mut o, new), vec![Rule::Framing]);
     }
 
     #[test]
@@ -939,17 +945,25 @@ mod tests {
             ..on_vm
         };
         assert_eq!(send(&mut o, &Request::SubmitCommand(submit()), a), vec![]);
+        assert_eq!(create_device(&mut o, a), vec![Rule::Async]);
+        assert_eq!(create_device(&mut o, vgpu()), vec![Rule::Channel]);
+        assert_eq!(create_device(&mut o, on_vm), vec![]);
+    }
+
+    #[test]
+    fn no_async_below_40() {
+        let mut o = oracle(27, true);
+        start(&mut o, 27);
+        let old = How {
+            version: 27,
+            ..vgpu()
+        };
+        assert_eq!(send(&mut o, &Request::SubmitCommand(submit()), old), vec![]);
+        let mut o = oracle(27, true).without_departures();
+        start(&mut o, 27);
         assert_eq!(
-            send(&mut o, &Request::CreateDevice(&device()), a),
-            vec![Rule::Async]
-        );
-        assert_eq!(
-            send(&mut o, &Request::CreateDevice(&device()), vgpu()),
-            vec![Rule::Channel]
-        );
-        assert_eq!(
-            send(&mut o, &Request::CreateDevice(&device()), on_vm),
-            vec![]
+            send(&mut o, &Request::SubmitCommand(submit()), old),
+            vec![Rule::Channel, Rule::Async]
         );
     }
 
@@ -958,10 +972,7 @@ mod tests {
         let mut o = oracle(40, false);
         start(&mut o, 40);
         let long = How { extra: 8, ..vgpu() };
-        assert_eq!(
-            send(&mut o, &Request::CreateDevice(&device()), long),
-            vec![Rule::Length]
-        );
+        assert_eq!(create_device(&mut o, long), vec![Rule::Length]);
     }
 
     #[test]
@@ -1076,10 +1087,7 @@ mod tests {
         );
         let d = DestroyProcess::new(Handle::new(PROCESS));
         assert_eq!(send(&mut o, &Request::DestroyProcess(&d), vm()), vec![]);
-        assert_eq!(
-            send(&mut o, &Request::CreateDevice(&device()), vgpu()),
-            vec![Rule::Order]
-        );
+        assert_eq!(create_device(&mut o, vgpu()), vec![Rule::Order]);
         assert_eq!(o.violations.len(), 2);
     }
 
