@@ -122,8 +122,8 @@ struct Mailbox {
 fn negotiate(pdev: &pci::Device<Core<'_>>) -> Result<Mailbox> {
     let cfg = pdev.config_space();
     cfg.try_write32(GUEST_CAP_WSL2, mailbox::LUID)?;
-    let host = cfg.try_read32(mailbox::VERSION)?;
-    let version = negotiate_version(if host == 0 { None } else { Some(host) });
+    // A failed or zero read means version 27, as in dxgkrnl.
+    let version = negotiate_version(cfg.try_read32(mailbox::VERSION).ok());
     let mut host_caps = 0;
     if version >= VERSION_EXT_HEADER {
         cfg.try_write32(VERSION.min(version), mailbox::VERSION)?;

@@ -799,12 +799,11 @@ impl HostContext {
                 decode_raw(&r, |r| {
                     let s = decode_reply::<CreateSyncObjectReply>(r)?;
                     let h = s.validate(SYNC_TYPE_MONITORED_FENCE, 0, device.io().range())?;
-                    let gpa = s
-                        .fence_storage_address
-                        .get()
-                        .checked_add(u64::from(s.fence_storage_offset.get()))
-                        .ok_or(crate::proto::ProtoError::Overflow)?;
-                    Ok((h, gpa))
+                    // The value is at the start of the (checked) page; as
+                    // in dxgkrnl (dxgvmb_send_create_sync_object() maps
+                    // the page, user mode reads offset 0),
+                    // `fence_storage_offset` is not used.
+                    Ok((h, s.fence_storage_address.get()))
                 })
             })?;
         let destroy_sync = ScopeGuard::new(|| {

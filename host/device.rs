@@ -36,7 +36,9 @@ use crate::proto::{
     backing::SetExistingSysmemStore,
     context::{CreatePagingQueue, CreatePagingQueueReply},
     decode_reply,
-    device::{CreateDevice, CreateDeviceReply, DestroyDevice},
+    device::{
+        CreateDevice, CreateDeviceReply, DestroyDevice, FlushDevice, FLUSH_REASON_DEVICE_TERMINATE,
+    },
     gpuva::{FreeGpuVirtualAddress, MapGpuVaReply, MapGpuVirtualAddress},
     misc::EscapeMsg,
     model::StandardAllocDesc,
@@ -119,11 +121,10 @@ impl HostDevice {
         })?;
         dev.paging_queue = pq.paging_queue;
         dev.paging_sync = pq.sync_object;
-        dev.paging_fence_gpa = pq
-            .fence_storage_physical_address
-            .get()
-            .checked_add(pq.fence_storage_offset.get())
-            .ok_or(EPROTO)?;
+        // At the start of the checked page, as dxgkrnl reads it
+        // (dxgvmb_send_create_paging_queue() maps the page;
+        // `fence_storage_offset` is not used).
+        dev.paging_fence_gpa = pq.fence_storage_physical_address.get();
         Ok(dev)
     }
 
@@ -380,6 +381,16 @@ impl Drop for HostDevice {
         if self.adapter.dead().is_some() {
             return;
         }
+        // As dxgkrnl tears a device down (dxgprocess_adapter_destroy()):
+        // FLUSHDEVICE for termination, then DESTROYDEVICE. Its work is
+        // done or failed by now; a failed flush does not keep the device.
+        let _ = self
+            .adapter
+            .request(
+                &FlushDevice::new(self.process, self.handle, FLUSH_REASON_DEVICE_TERMINATE),
+                8,
+            )
+            .and_then(|r| check_status(&r));
         let r = self
             .adapter
             .request(&DestroyDevice::new(self.process, self.handle), 8)

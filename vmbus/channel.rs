@@ -225,12 +225,12 @@ struct Reply {
 }
 
 impl Reply {
-    /// Store `payload`, without allocating; `EPROTO` if it is larger than
-    /// the request allows.
+    /// Store `payload`, without allocating. A reply longer than the
+    /// request allows is cut to that length, as dxgkrnl copies only the
+    /// expected bytes (dxgvmbus.c process_completion_packet()); the typed
+    /// decoders check what is left.
     fn store(&mut self, payload: &[u8]) -> Result {
-        if payload.len() > self.max {
-            return Err(EPROTO);
-        }
+        let payload = payload.get(..self.max).unwrap_or(payload);
         if self.max <= INLINE_REPLY {
             let dst = self.inline.get_mut(..payload.len()).ok_or(EPROTO)?;
             dst.copy_from_slice(payload);
@@ -416,12 +416,12 @@ impl Channel {
     /// Send `msg` and wait for the host's reply, at most `max_reply` bytes.
     ///
     /// Returns the reply payload as the host sent it (VMBus pads it to 8
-    /// bytes; the caller's decoder checks the length it needs). Errors:
+    /// bytes; the caller's decoder checks the length it needs), cut to
+    /// `max_reply` rounded up to 8 bytes if longer. Errors:
     /// the channel's death error (`ENODEV` after a rescind), `ETIMEDOUT`
     /// after the channel timeout (the channel is then dead), `EINTR` on a
     /// fatal signal (the caller is being killed; the host may or may not
-    /// have acted), `EPROTO` for a reply larger than `max_reply`, and
-    /// `ENODEV` at once for a request of an `owner` (0: nobody's) whose
+    /// have acted), and `ENODEV` at once for a request of an `owner` (0: nobody's) whose
     /// requests [`abort_owner`](Self::abort_owner) fails.
     pub(crate) fn request_as(&self, owner: u64, msg: &[u8], max_reply: usize) -> Result<ReplyBuf> {
         let max = vmbus::align8(max_reply).ok_or(EINVAL)?;

@@ -9,6 +9,7 @@
 #include <linux/hyperv.h>
 #include <linux/io.h>
 #include <linux/ioport.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 
 #include "hv_helpers.h"
@@ -97,7 +98,8 @@ int dxg_hv_mmio_alloc(struct hv_device *hdev, u64 size, u64 *start,
 	struct resource *res;
 	int ret;
 
-	ret = vmbus_allocate_mmio(&res, hdev, 0, -1, size, PAGE_SIZE, false);
+	/* 64 KiB aligned, as dxgkrnl's dxgglobal_getiospace() asks. */
+	ret = vmbus_allocate_mmio(&res, hdev, 0, -1, size, SZ_64K, false);
 	if (ret)
 		return ret;
 	*start = res->start;

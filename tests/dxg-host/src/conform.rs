@@ -562,6 +562,15 @@ impl Oracle {
                     bad("guest_adapter_luid", c.guest_adapter_luid.as_u64(), "0");
                 }
             }
+            Request::FlushDevice(c)
+                if c.reason.get() != dxg_proto::device::FLUSH_REASON_DEVICE_TERMINATE =>
+            {
+                bad(
+                    "reason",
+                    c.reason.get().into(),
+                    "4, DEVICE_TERMINATE (dxgprocess_adapter_destroy(), its only caller)",
+                )
+            }
             Request::CreateDevice(c) if c.cdd_device != 0 => bad(
                 "cdd_device",
                 c.cdd_device.into(),
