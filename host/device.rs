@@ -44,6 +44,7 @@ use crate::proto::{
     model::StandardAllocDesc,
     residency::{EvictMsg, EvictReply, MakeResidentMsg, MakeResidentReply},
     syncmsg::WaitFromCpuMsg,
+    validate::check_sysmem_size,
     Handle, U32, U64,
 };
 use crate::sys::util::{wait_until, WaitEnd};
@@ -238,14 +239,22 @@ impl HostDevice {
         .map_err(proto_err)?;
         let max = CreateAllocationReply::max_len(&infos).map_err(proto_err)?;
         let r = self.adapter.request_msg(&msg, max)?;
-        let alloc = decode_raw(&r, |r| {
+        let (alloc, alloc_size) = decode_raw(&r, |r| {
             let reply = CreateAllocationReply::decode(r, &infos)?;
             reply
                 .records
                 .first()
-                .map(|rec| rec.allocation)
+                .map(|rec| (rec.allocation, rec.allocation_size.get()))
                 .ok_or(crate::proto::ProtoError::Truncated)
         })?;
+        // dxgkrnl shares `allocation_size` bytes of the user's memory (its
+        // GPADL's size, create_existing_sysmem()); the GPADL here covers
+        // the whole object, so the host's size must be a non-zero number
+        // of pages within it.
+        if let Err(e) = check_sysmem_size(alloc_size, size) {
+            self.destroy_allocation(alloc);
+            return Err(proto_err(e));
+        }
         let r = self
             .adapter
             .request(

@@ -119,13 +119,19 @@ impl Link {
         }
     }
 
-    /// [`send`](Self::send), retrying a full ring a few times 1 ms apart
-    /// (back-pressure: it drains as the host answers).
-    fn send_retrying(&self, payload: &[u8], trans_id: u64, completion: bool) -> Result {
+    /// [`send`](Self::send), retrying a full ring up to `retries` times
+    /// 1 ms apart (back-pressure: it drains as the host reads it).
+    fn send_retrying(
+        &self,
+        payload: &[u8],
+        trans_id: u64,
+        completion: bool,
+        retries: u32,
+    ) -> Result {
         let mut tries = 0;
         loop {
             match self.send(payload, trans_id, completion) {
-                Err(e) if e == EAGAIN && tries < RING_FULL_RETRIES => {
+                Err(e) if e == EAGAIN && tries < retries => {
                     tries += 1;
                     fsleep(Delta::from_millis(1));
                 }
@@ -169,8 +175,14 @@ impl Link {
     }
 }
 
-/// Like the original on a full ring: retry a few times, 1 ms apart.
+/// Like the original on a full ring, 1 ms apart: a request is retried 50
+/// times (dxgvmbus.c dxgvmb_send_sync_msg()), an asynchronous message 5000
+/// times (dxgvmb_send_async_msg(): the host reads the ring in bursts, and
+/// a message given up loses its context). Only the context workers send
+/// asynchronous messages this way; a submitting thread never retries.
 const RING_FULL_RETRIES: u32 = 50;
+/// See [`RING_FULL_RETRIES`].
+const RING_FULL_RETRIES_ASYNC: u32 = 5000;
 
 /// Guest pages shared with the host (a GPADL), torn down on drop.
 pub(crate) struct Gpadl {
@@ -433,7 +445,7 @@ impl Channel {
         let link = self.live_link()?;
         let pending = self.queue_slot(owner, max, heap)?;
         let trans_id = pending.trans_id();
-        let r = match link.send_retrying(msg, trans_id, true) {
+        let r = match link.send_retrying(msg, trans_id, true, RING_FULL_RETRIES) {
             Ok(()) => {
                 drop(link);
                 self.wait(&pending)
@@ -505,10 +517,11 @@ impl Channel {
     }
 
     /// Send `msg` without asking for a completion (an asynchronous
-    /// message: the host answers nothing). Like a request, a full ring is
-    /// retried a few times first.
+    /// message: the host answers nothing). A full ring is retried first,
+    /// longer than for a request (see [`RING_FULL_RETRIES_ASYNC`]).
     pub(crate) fn send_async(&self, msg: &[u8]) -> Result {
-        self.live_link()?.send_retrying(msg, 0, false)
+        self.live_link()?
+            .send_retrying(msg, 0, false, RING_FULL_RETRIES_ASYNC)
     }
 
     /// [`send_async`](Self::send_async) without the retries: `EAGAIN` if
