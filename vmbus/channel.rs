@@ -335,18 +335,23 @@ struct ChannelState {
     aborted: KVec<u64>,
 }
 
-/// How many complaints about bad host packets a channel logs before it
-/// goes quiet (a broken or hostile host must not flood the log).
-const MAX_COMPLAINTS: u32 = 16;
+/// How many complaints about bad host packets a channel (or VMBus link)
+/// logs before it goes quiet (a broken or hostile host must not flood the
+/// log); all of them are counted.
+pub(crate) const MAX_COMPLAINTS: u32 = 16;
 
-/// Log a complaint about the host, at most [`MAX_COMPLAINTS`] per channel.
+/// Log a complaint about the host, at most [`MAX_COMPLAINTS`] per channel:
+/// `$ch.complaints` is its `Atomic<u32>` counter.
 macro_rules! host_warn {
     ($ch:expr, $($arg:tt)*) => {
-        if $ch.complaints.fetch_add(1, Relaxed) < MAX_COMPLAINTS {
+        if $ch.complaints.fetch_add(1, kernel::sync::atomic::Relaxed)
+            < $crate::vmbus::channel::MAX_COMPLAINTS
+        {
             pr_warn!($($arg)*);
         }
     };
 }
+pub(crate) use host_warn;
 
 /// A channel to the host (VM-level or per vGPU).
 #[pin_data]

@@ -36,7 +36,7 @@ use core::ptr::NonNull;
 use kernel::{
     new_mutex, new_spinlock, new_spinlock_irq,
     prelude::*,
-    sync::{Arc, Mutex, SpinLock, SpinLockIrq},
+    sync::{atomic::Atomic, Arc, Mutex, SpinLock, SpinLockIrq},
     types::ScopeGuard,
 };
 
@@ -46,7 +46,7 @@ use crate::proto::{
 };
 use crate::sys::{self, revocable::SrcuRevocable};
 use crate::vmbus::{
-    channel::{PacketSource, Target, DRAIN_BUDGET},
+    channel::{host_warn, PacketSource, Target, DRAIN_BUDGET},
     memory::PageRefs,
 };
 
@@ -195,14 +195,17 @@ unsafe impl Send for HvGpadl {}
 /// The caller has an access to `dev` (or is its remove, which owns it),
 /// and `g` is in no list any more. If the teardown fails, the host may
 /// still reach the pages: they are leaked (mapping, page references and
-/// the GPADL record), never freed, as netvsc does with its buffers.
-fn teardown(dev: &HvDevice, g: HvGpadl) {
+/// the GPADL record), never freed, as netvsc does with its buffers; the
+/// first [`MAX_COMPLAINTS`](crate::vmbus::channel::MAX_COMPLAINTS) of a
+/// link are logged (`link`'s counter).
+fn teardown(link: &HvLink, dev: &HvDevice, g: HvGpadl) {
     // SAFETY: `g.raw` is a GPADL of `dev`'s channel, torn down once (the
     // caller took it out of the list, or never put it there); `dev` is
     // valid (see above).
     let r = unsafe { sys::dxg_hv_gpadl_teardown(dev.as_ptr(), g.raw.as_ptr()) };
     if r != 0 {
-        pr_warn!(
+        host_warn!(
+            link,
             "GPADL {:#x}: teardown failed ({}); leaking its {} pages\n",
             g.id,
             r,
@@ -239,6 +242,9 @@ pub(crate) struct HvLink {
     /// Protects the established GPADLs; `None` once the channel closed.
     #[pin]
     gpadls: Mutex<Option<KVec<HvGpadl>>>,
+    /// Complaints logged so far (receive errors, failed GPADL teardowns),
+    /// see [`host_warn`].
+    complaints: Atomic<u32>,
 }
 
 impl HvLink {
@@ -257,6 +263,7 @@ impl HvLink {
                 target <- new_spinlock_irq!(None, "dxg_hv_target"),
                 rx <- new_spinlock!(KVec::with_capacity(RX_BUFFER, GFP_KERNEL)?, "dxg_hv_rx"),
                 gpadls <- new_mutex!(Some(KVec::new()), "dxg_hv_gpadls"),
+                complaints: Atomic::new(0),
             }),
             GFP_KERNEL,
         )?;
@@ -342,7 +349,7 @@ impl HvLink {
                 vaddr,
                 _pages: pages,
             },
-            |g| teardown(&dev, g),
+            |g| teardown(self, &dev, g),
         );
         let mut g = self.gpadls.lock();
         // Not closed yet: the close comes after the revocation, which waits
@@ -371,7 +378,7 @@ impl HvLink {
             }
         };
         if let Some(g) = g {
-            teardown(&dev, g);
+            teardown(self, &dev, g);
         }
     }
 
@@ -408,7 +415,7 @@ impl PacketSource for HvLink {
             unsafe { sys::dxg_hv_recv(dev.as_ptr(), buf.as_mut_ptr().cast(), cap, &mut actual) }
         };
         if r != 0 {
-            pr_warn!("VMBus receive failed: {}\n", r);
+            host_warn!(self, "VMBus receive failed: {}\n", r);
             return Err(Error::from_errno(r));
         }
         if actual == 0 {
@@ -458,7 +465,7 @@ impl Drop for OpenChannel {
         // can appear: establishing one needs an access to the device.)
         let list = self.link.gpadls.lock().take();
         for g in list.into_iter().flatten() {
-            teardown(&self.dev, g);
+            teardown(&self.link, &self.dev, g);
         }
     }
 }
