@@ -20,6 +20,18 @@ use crate::proto::{
     global::{CreateProcess, CreateProcessReply, DestroyProcess},
     Framing, Handle, Luid,
 };
+use crate::sys;
+
+/// The calling task's name (`comm`, NUL padded), which dxgkrnl sends as
+/// CREATEPROCESS's process name (dxgvmb_send_create_process() in
+/// dxgvmbus.c); its 16 bytes are `TASK_COMM_LEN`, all of it.
+fn current_comm() -> [u8; 16] {
+    let mut comm = [0u8; 16];
+    // SAFETY: `comm` is valid for writes of `comm.len()` bytes, all the
+    // helper writes (NUL terminated and padded).
+    unsafe { sys::dxg_current_comm(comm.as_mut_ptr().cast(), comm.len()) };
+    comm
+}
 
 /// A host process, destroyed on drop.
 pub(crate) struct HostProcess {
@@ -29,14 +41,15 @@ pub(crate) struct HostProcess {
 }
 
 impl HostProcess {
-    /// CREATEPROCESS for the calling task, speaking protocol `version`.
+    /// CREATEPROCESS for the calling task, speaking protocol `version`: its
+    /// pid and name, as dxgkrnl sends them.
     pub(crate) fn create(vm: Arc<Vm>, version: u32) -> Result<Self> {
         let task = kernel::current!();
         let pid = task.pid();
         let framing = Framing::new(version, Luid::ZERO);
         // The cookie is an opaque number for the host; never an address.
         let cookie = u64::try_from(pid).unwrap_or(0);
-        let cmd = CreateProcess::new(cookie, cookie, b"linux");
+        let cmd = CreateProcess::new(cookie, cookie, &current_comm());
         let reply = call(
             vm.channel(),
             &framing,

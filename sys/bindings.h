@@ -17,5 +17,6 @@
 #include "vmbus/loopback_helpers.h"
 #endif
 #include "drm/gem_helpers.h"
+#include "host/process_helpers.h"
 #include "bind/pci_helpers.h"
 #include "bind/channel_drivers.h"

@@ -197,6 +197,10 @@ ctl commands:
                 (context threads), `held 0|1`, `stalled N` (contexts),
                 `stall-next N` (stalls pending), `queued N` (operations
                 queued, not started)
+  processes     one line per host process: `process HANDLE pid PID name
+                \"NAME\"` (CREATEPROCESS's process id and name)
+  conformance   `violations N`, then each departure from dxgkrnl the
+                oracle found (--strict only)
   quit
 Answers end with `ok` (exit 0) or are `error: ...` (exit 1; 2 if the
 socket cannot be reached).

@@ -30,7 +30,8 @@
 //! - *length*: the length dxgkrnl sends for the command (its `sizeof`
 //!   arithmetic, slack bytes included), as the VMBus ring carries it
 //!   (padded to 8 bytes);
-//! - *fields*: fields dxgkrnl always sends as zero or as fixed values;
+//! - *fields*: fields dxgkrnl always sends as zero or as fixed values
+//!   (CREATEPROCESS: the Linux flag only and the task's comm as the name);
 //! - *order*: SETIOSPACEREGION first on the VM-level channel and only once,
 //!   OPENADAPTER then GETINTERNALADAPTERINFO first for each adapter,
 //!   after its CLOSEADAPTER nothing but a new OPENADAPTER, no process handle used
@@ -46,6 +47,9 @@ use dxg_proto::command::{CommandId, GlobalCommand as G, VgpuCommand as V};
 use dxg_proto::consts::{VERSION_EXT_HEADER, VERSION_LAST_COMPATIBLE};
 use dxg_proto::header::{GuestMessage, EXT_HEADER_SIZE};
 use dxg_proto::request::Request;
+
+/// The longest task name dxgkrnl sends: `TASK_COMM_LEN` less its NUL.
+const COMM_MAX: usize = 15;
 
 /// A rule of the oracle; see the module documentation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -562,6 +566,33 @@ impl Oracle {
                     bad("guest_adapter_luid", c.guest_adapter_luid.as_u64(), "0");
                 }
             }
+            Request::CreateProcess(c) => {
+                if c.flags != dxg_proto::global::PROCESS_FLAG_LINUX {
+                    bad(
+                        "flags",
+                        c.flags.into(),
+                        "linux_process only (dxgvmb_send_create_process())",
+                    );
+                }
+                // The task's comm: at most TASK_COMM_LEN - 1 characters,
+                // then NUL to the end (the command is zeroed first).
+                let name = c.name().len();
+                if name > COMM_MAX {
+                    bad(
+                        "process_name length",
+                        name as u64,
+                        "the task's comm, at most 15 characters (dxgvmb_send_create_process())",
+                    );
+                }
+                let tail = c.process_name.get(name..).unwrap_or(&[]);
+                if let Some(pos) = tail.iter().position(|u| u.get() != 0) {
+                    bad(
+                        "process_name after its NUL",
+                        (name + pos) as u64,
+                        "zero units (dxgvmb_send_create_process())",
+                    );
+                }
+            }
             Request::FlushDevice(c)
                 if c.reason.get() != dxg_proto::device::FLUSH_REASON_DEVICE_TERMINATE =>
             {
@@ -723,7 +754,7 @@ mod tests {
     use dxg_proto::header::{mark_async, Framing};
     use dxg_proto::submit::SubmitCommandMsg;
     use dxg_proto::syncmsg::{SignalSyncObjectMsg, SIGNAL_FLAG_ENQUEUE_CPU_EVENT};
-    use dxg_proto::{Handle, Luid, U64};
+    use dxg_proto::{Handle, Luid, U16, U64};
 
     const LUID: u64 = 0x2_0000;
     const PROCESS: u32 = 0x4000_0001;
@@ -1060,6 +1091,33 @@ mod tests {
                 vgpu()
             ),
             vec![]
+        );
+    }
+
+    #[test]
+    fn create_process_fields() {
+        let mut o = oracle(40, false);
+        start(&mut o, 40);
+        let comm = CreateProcess::new(1, 2, b"dxg-uapi-test");
+        assert_eq!(send(&mut o, &Request::CreateProcess(&comm), vm()), vec![]);
+        // A name longer than a task's comm, units after the NUL, another
+        // process kind: dxgkrnl sends none of them.
+        let long = CreateProcess::new(1, 3, b"sixteen-chars-xx");
+        assert_eq!(
+            send(&mut o, &Request::CreateProcess(&long), vm()),
+            vec![Rule::Fields]
+        );
+        let mut tail = CreateProcess::new(1, 4, b"t");
+        tail.process_name[5] = U16::new(u16::from(b'x'));
+        assert_eq!(
+            send(&mut o, &Request::CreateProcess(&tail), vm()),
+            vec![Rule::Fields]
+        );
+        let mut wow = CreateProcess::new(1, 5, b"t");
+        wow.flags |= dxg_proto::global::PROCESS_FLAG_WOW64;
+        assert_eq!(
+            send(&mut o, &Request::CreateProcess(&wow), vm()),
+            vec![Rule::Fields]
         );
     }
 

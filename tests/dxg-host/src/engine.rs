@@ -1992,6 +1992,22 @@ impl Host {
                 ));
                 Ok(out)
             }
+            ["processes"] => {
+                let st = lock(&self.sh.st);
+                let mut procs: Vec<_> = st
+                    .objects
+                    .iter()
+                    .filter_map(|(h, o)| match &o.kind {
+                        Kind::Process { name, pid } => Some((*h, *pid, name)),
+                        _ => None,
+                    })
+                    .collect();
+                procs.sort_unstable_by_key(|p| p.0);
+                Ok(procs
+                    .iter()
+                    .map(|(h, pid, name)| format!("process {h:#x} pid {pid} name {name:?}\n"))
+                    .collect())
+            }
             ["conformance"] => match self.violations() {
                 None => Err("the conformance oracle is off (--strict)".into()),
                 Some(v) => {

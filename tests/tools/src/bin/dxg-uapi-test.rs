@@ -3460,14 +3460,23 @@ const SUBMIT_CMDS: [&str; 4] = [
     "WaitForSyncObjectFromGpu",
 ];
 
-/// `count NODE N [--async]`: resets the host's stats, then N submissions,
-/// each waited for; the host's messages per submission.
+/// `count NODE N [--async]`: the host process's pid and name, then resets
+/// the host's stats, N submissions, each waited for; the host's messages
+/// per submission.
 fn scenario_count(path: &str, n: u64, async_msg: bool, ctl: &HostCtl) -> R {
     ensure(n > 0, || "count: N must not be 0".into())?;
     let node = Node::open(path).map_err(|e| format!("open {path}: {e}"))?;
     let dev = node
         .create_device()
         .map_err(|e| format!("DEVICE_CREATE: {e}"))?;
+    // CREATEPROCESS names the opener as dxgkrnl does: its pid and comm.
+    check("the host process carries this task's pid and name");
+    let pid = std::process::id();
+    let want = format!(" pid {pid} name \"dxg-uapi-test\"");
+    let procs = ctl.run("processes")?;
+    ensure(procs.lines().any(|l| l.ends_with(&want)), || {
+        format!("no host process with{want}:\n{procs}")
+    })?;
     let mut rig = Rig::new(&dev, VA_BASE)?;
     let dva = rig.data_va;
     let (va, len) = cmd_at(&mut rig, 0, &[fill(dva, 4096, 0x42)])?;
